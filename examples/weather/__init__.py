@@ -1,0 +1,1 @@
+"""The end-to-end weather example (``make demo`` runs ``python -m examples.weather``)."""

@@ -1,0 +1,63 @@
+"""Where ``Pipeline.run`` is wired to the layers above the core (cache, tracking).
+
+The core cannot import the engine or the store (layers point down), so
+``Pipeline.run`` imports this module lazily; it is the one place that decides
+which hooks a run gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any, cast
+
+from hyperflow.core import Pipeline
+from hyperflow.engine import RunHook, RunResult, execute_pipeline, get_cache
+
+__all__ = ["run_pipeline"]
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    *,
+    inputs: Mapping[str, Any] | None,
+    config: Mapping[str, Any] | None,
+    outputs: str | Sequence[str] | None,
+    executor: Executor | None,
+    cache: Any,
+    track: Any,
+    hooks: Sequence[RunHook],
+    tags: Mapping[str, str] | None = None,
+    parent_run: str | None = None,
+) -> RunResult:
+    all_hooks = list(hooks)
+    tracker = _tracking_hook(track, tags, parent_run)
+    if tracker is not None:
+        all_hooks.append(tracker)
+    return execute_pipeline(
+        pipeline,
+        inputs=inputs,
+        config=config,
+        outputs=outputs,
+        executor=executor,
+        hooks=all_hooks,
+        cache=get_cache(cache),
+    )
+
+
+def _tracking_hook(
+    track: Any, tags: Mapping[str, str] | None, parent_run: str | None
+) -> RunHook | None:
+    """``track``: None (on when a store is configured), False, True, a URL or a store."""
+    if track is False:
+        return None
+    if track is None:
+        from hyperflow.store import store_configured
+
+        if not store_configured():
+            return None
+        track = True
+    from hyperflow.tracking import TrackingHook
+
+    store = None if track is True else track
+    return cast(RunHook, TrackingHook(store=store, parent=parent_run, tags=tags))

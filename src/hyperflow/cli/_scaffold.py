@@ -1,0 +1,119 @@
+"""``hyperflow init NAME``: a working project in a new folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hyperflow.cli._project import ProjectError
+
+__all__ = ["scaffold"]
+
+_PIPELINE = '''"""{name}: a hyperflow workflow; the graph follows the functions' names."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+
+import hyperflow as hf
+
+
+def dataset(seed: int = 0) -> dict[str, np.ndarray]:
+    """scikit-learn's bundled iris data, split 75/25 (stratified)."""
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_iris(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, stratify=y, random_state=seed)
+    return {{"x_train": xtr, "x_test": xte, "y_train": ytr, "y_test": yte}}
+
+
+@hf.node(output="model", variant="logreg")
+def logreg(
+    dataset: dict[str, np.ndarray], C: Annotated[float, hf.Float(1e-3, 1e2, log=True)] = 1.0
+) -> Any:
+    """Logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, max_iter=500).fit(dataset["x_train"], dataset["y_train"])
+
+
+@hf.node(output="model", variant="tree")
+def tree(dataset: dict[str, np.ndarray], max_depth: Annotated[int, hf.Int(1, 8)] = 3) -> Any:
+    """A decision tree."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    return DecisionTreeClassifier(max_depth=max_depth, random_state=0).fit(
+        dataset["x_train"], dataset["y_train"]
+    )
+
+
+def metrics(model: Any, dataset: dict[str, np.ndarray]) -> dict[str, float]:
+    """Held-out accuracy."""
+    return {{"accuracy": float(model.score(dataset["x_test"], dataset["y_test"]))}}
+
+
+def prediction(model: Any, sepal_length: float, sepal_width: float, petal_length: float,
+               petal_width: float) -> int:
+    """The predicted class of one flower."""
+    row = [[sepal_length, sepal_width, petal_length, petal_width]]
+    return int(model.predict(row)[0])
+
+
+train = hf.Pipeline([dataset, logreg, tree, metrics], name="{name}-train")
+predict = hf.Pipeline([prediction], name="{name}-predict")
+'''
+
+_PYPROJECT = """[project]
+name = "{name}"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["hyperflow", "scikit-learn"]
+
+[tool.hyperflow]
+name = "{name}"
+train = "{module}:train"
+predict = "{module}:predict"
+objective = "accuracy"
+direction = "maximize"
+artifacts_out = ["model"]
+
+[tool.hyperflow.optimize]
+trials = 20
+sampler = "tpe"
+seed = 0
+"""
+
+_TEST = """from {module} import train
+
+
+def test_every_variant_runs() -> None:
+    for variant in ("logreg", "tree"):
+        result = train.run(config={{"model": variant}}, outputs=["metrics"], track=False)
+        assert 0.5 < result["metrics"]["accuracy"] <= 1.0
+"""
+
+
+def scaffold(name: str, parent: Path) -> Path:
+    """Create ``parent/name`` with a pipeline module, project config and a test."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
+        raise ProjectError(
+            f"a project name starts with a letter and holds letters, digits, '-' or '_', "
+            f"but got {name!r}"
+        )
+    target = parent / name
+    if target.exists():
+        raise ProjectError(f"{target} already exists; choose another name or remove it")
+    module = name.replace("-", "_").lower() + "_pipeline"
+    (target / "tests").mkdir(parents=True)
+    (target / f"{module}.py").write_text(_PIPELINE.format(name=name), encoding="utf-8")
+    (target / "pyproject.toml").write_text(
+        _PYPROJECT.format(name=name, module=module), encoding="utf-8"
+    )
+    (target / "tests" / f"test_{module}.py").write_text(
+        _TEST.format(module=module), encoding="utf-8"
+    )
+    (target / ".gitignore").write_text(".hyperflow/\n__pycache__/\n", encoding="utf-8")
+    return target

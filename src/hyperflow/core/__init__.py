@@ -1,0 +1,31 @@
+"""The workflow model: nodes, pipelines, variants, search spaces and config. Pure data, no I/O."""
+
+from hyperflow.core._config import Param, SearchSpace
+from hyperflow.core._node import FunctionNode, NestedNode, Node, NodeOptions, node
+from hyperflow.core._pipeline import Pipeline
+from hyperflow.core._plan import Plan, Step
+from hyperflow.core._spaces import Bool, Choice, Float, Int, Space
+from hyperflow.core._view import GraphView, VCluster, VEdge, VNode, graph_view
+
+__all__ = [
+    "Bool",
+    "Choice",
+    "Float",
+    "FunctionNode",
+    "GraphView",
+    "Int",
+    "NestedNode",
+    "Node",
+    "NodeOptions",
+    "Param",
+    "Pipeline",
+    "Plan",
+    "SearchSpace",
+    "Space",
+    "Step",
+    "VCluster",
+    "VEdge",
+    "VNode",
+    "graph_view",
+    "node",
+]

@@ -1,0 +1,127 @@
+"""An execution plan: the active nodes a run needs, in order, with their arguments wired."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hyperflow._errors import InputError
+from hyperflow.core._node import NestedNode, Node
+
+if TYPE_CHECKING:
+    from hyperflow.core._pipeline import Pipeline
+
+__all__ = ["Plan", "Step", "build_plan"]
+
+
+@dataclass(slots=True)
+class Step:
+    """One node to execute.
+
+    ``args`` pairs each parameter with the value name it reads; ``consts`` holds
+    tunable values from the config. A nested pipeline carries its own ``inner`` plan.
+    """
+
+    node: Node
+    args: tuple[tuple[str, str], ...]
+    consts: dict[str, Any]
+    inner: Plan | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """What one run executes: steps in dependency order and the outputs it returns."""
+
+    pipeline: Pipeline
+    config: dict[str, Any]
+    steps: list[Step]
+    outputs: tuple[str, ...]
+    inputs: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def _missing_message(pipeline: Pipeline, missing: dict[str, list[str]]) -> str:
+    parts = [
+        f"{name!r} (needed by {', '.join(sorted(set(users)))})" for name, users in missing.items()
+    ]
+    return (
+        f"pipeline {pipeline.name!r} is missing required inputs: {', '.join(parts)}; "
+        f"pass them as run(inputs={{...}})"
+    )
+
+
+def build_plan(
+    pipeline: Pipeline,
+    config: Mapping[str, Any],
+    outputs: Sequence[str] | None,
+    given: Collection[str],
+) -> Plan:
+    """Select the active producer of every needed output and order the steps.
+
+    ``config`` must already be resolved (``pipeline.space.resolve``); ``given``
+    names the inputs the caller supplies. Raises ``InputError`` naming every
+    missing input, or an unknown requested output with the closest valid one.
+    """
+    requested = tuple(outputs) if outputs is not None else pipeline.sinks
+    producers = pipeline.producers
+    for out in requested:
+        if out not in producers:
+            close = difflib.get_close_matches(out, list(producers), n=1, cutoff=0.0)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(
+                f"pipeline {pipeline.name!r} has no output {out!r}{hint} "
+                f"(outputs: {', '.join(producers)})"
+            )
+    selected: dict[str, Node] = {}
+    missing: dict[str, list[str]] = {}
+    stack = list(requested)
+    seen: set[str] = set()
+    while stack:
+        out = stack.pop()
+        if out in seen:
+            continue
+        seen.add(out)
+        group = producers[out]
+        if len(group) == 1 and group[0].variant is None:
+            chosen = group[0]
+        else:
+            wanted = config[out]
+            chosen = next(n for n in group if n.variant == wanted)
+        if chosen.key in selected:
+            continue
+        selected[chosen.key] = chosen
+        for p in chosen.dependencies:
+            if p in producers:
+                stack.append(p)
+            elif p not in given and p not in chosen.defaults:
+                missing.setdefault(p, []).append(chosen.key)
+    if missing:
+        raise InputError(_missing_message(pipeline, missing))
+    index = pipeline.order_index
+    steps: list[Step] = []
+    for node in sorted(selected.values(), key=lambda n: index[n.key]):
+        args = tuple((p, p) for p in node.dependencies if p in producers or p in given)
+        if isinstance(node, NestedNode):
+            steps.append(_nested_step(node, config, args, given))
+        else:
+            prefix = node.config_prefix + "."
+            consts = {p: config[prefix + p] for p in node.tunables}
+            steps.append(Step(node, args, consts))
+    return Plan(pipeline, dict(config), steps, requested, tuple(sorted(given)))
+
+
+def _nested_step(
+    node: NestedNode,
+    config: Mapping[str, Any],
+    args: tuple[tuple[str, str], ...],
+    given: Collection[str],
+) -> Step:
+    prefix = node.config_prefix + "."
+    inner_config = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+    inner_given = [node.input_map[p] for p, _ in args]
+    inner = build_plan(node.pipeline, inner_config, list(node.inner_outputs), inner_given)
+    return Step(node, args, {}, inner)

@@ -1,0 +1,64 @@
+"""Model registry: semantic versions, aliases with history, rollback, lineage, ``load``.
+
+A registered model is an inference pipeline plus the fitted artifacts of one run.
+"""
+
+from hyperflow.registry._api import (
+    CodeVersionWarning,
+    RegistrySource,
+    archive,
+    delete,
+    get,
+    history,
+    load,
+    models,
+    parse_ref,
+    pipeline_code_version,
+    record_suite_result,
+    register,
+    rollback,
+    search,
+    set_alias,
+    source,
+    suite_results,
+    versions,
+)
+from hyperflow.registry._catalog import AliasMove, ModelVersion
+from hyperflow.registry._predictor import (
+    ModelSource,
+    PredictionInputError,
+    Predictor,
+    RowSchema,
+    StaticSource,
+)
+from hyperflow.registry._semver import SemVer, bump
+
+__all__ = [
+    "AliasMove",
+    "CodeVersionWarning",
+    "ModelSource",
+    "ModelVersion",
+    "PredictionInputError",
+    "Predictor",
+    "RegistrySource",
+    "RowSchema",
+    "SemVer",
+    "StaticSource",
+    "archive",
+    "bump",
+    "delete",
+    "get",
+    "history",
+    "load",
+    "models",
+    "parse_ref",
+    "pipeline_code_version",
+    "record_suite_result",
+    "register",
+    "rollback",
+    "search",
+    "set_alias",
+    "source",
+    "suite_results",
+    "versions",
+]

@@ -1,0 +1,44 @@
+"""Serving: any registered workflow as a typed, observable FastAPI service.
+
+``create_app(model)`` builds the app (request and response schemas from the
+predict pipeline's type hints); ``serve(model)`` runs it with uvicorn.
+Predictions are written to a ``PredictionLog`` (default: the metadata store)
+off the request path; the log classes live in ``hyperflow.store`` and are
+re-exported here.
+"""
+
+from hyperflow.serve._app import (
+    DEFAULT_MAX_BATCH_ROWS,
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_WAIT_MS,
+    DEFAULT_POLL_INTERVAL_S,
+    create_app,
+)
+from hyperflow.serve._run import serve
+from hyperflow.serve._service import Service
+from hyperflow.store import (
+    FeedbackRecord,
+    InMemoryPredictionLog,
+    PredictionLog,
+    PredictionRecord,
+    SQLPredictionLog,
+    get_prediction_log,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BATCH_ROWS",
+    "DEFAULT_MAX_BATCH_SIZE",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_WAIT_MS",
+    "DEFAULT_POLL_INTERVAL_S",
+    "FeedbackRecord",
+    "InMemoryPredictionLog",
+    "PredictionLog",
+    "PredictionRecord",
+    "SQLPredictionLog",
+    "Service",
+    "create_app",
+    "get_prediction_log",
+    "serve",
+]

@@ -1,0 +1,137 @@
+"""Prometheus metrics of one service (each app has its own registry)."""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from typing import Any
+
+__all__ = ["ServeMetrics"]
+
+_LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+_MAX_CLASSES = 100
+
+
+def _is_class_type(tp: Any) -> bool:
+    return tp in (str, int, bool)
+
+
+class ServeMetrics:
+    """Requests by route and status, latency, batch sizes, predictions, model info."""
+
+    def __init__(self, output_type: Any) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "hyperflow_requests",
+            "HTTP requests by route, method and status",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "hyperflow_request_duration_seconds",
+            "HTTP request latency by route",
+            ["route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "hyperflow_batch_size",
+            "Rows per predict pipeline call",
+            buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
+        self.predictions = Counter(
+            "hyperflow_predictions",
+            "Predictions served, by predicted class where the output is a label",
+            ["prediction"],
+            registry=r,
+        )
+        self.values = Summary(
+            "hyperflow_prediction_value", "Numeric predictions served", registry=r
+        )
+        self.model_info = Gauge(
+            "hyperflow_model_info",
+            "The model version being served (value 1)",
+            ["name", "version", "alias", "code_version"],
+            registry=r,
+        )
+        self.reloads = Counter(
+            "hyperflow_model_reloads", "Model reloads by outcome", ["outcome"], registry=r
+        )
+        self.log_dropped = Counter(
+            "hyperflow_prediction_log_dropped",
+            "Predictions not logged (queue full)",
+            registry=r,
+        )
+        self.log_pending = Gauge(
+            "hyperflow_prediction_log_pending", "Predictions queued for the log", registry=r
+        )
+        self._classes = _is_class_type(output_type)
+        self._numeric = output_type is float
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._children: dict[tuple[str, str, int], Any] = {}
+        self._latency_children: dict[str, Any] = {}
+        self._class_children: dict[str, Any] = {}
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.requests.labels(route, method, str(status))
+        child.inc()
+        lat = self._latency_children.get(route)
+        if lat is None:
+            lat = self._latency_children[route] = self.latency.labels(route)
+        lat.observe(seconds)
+
+    def observe_predictions(self, values: list[Any]) -> None:
+        if self._classes:
+            for v in values:
+                label = str(v)
+                if label not in self._seen:
+                    with self._lock:
+                        if len(self._seen) >= _MAX_CLASSES:
+                            label = "_other"
+                        else:
+                            self._seen.add(label)
+                child = self._class_children.get(label)
+                if child is None:
+                    child = self._class_children[label] = self.predictions.labels(label)
+                child.inc()
+        else:
+            self.predictions.labels("_all").inc(len(values))
+            if self._numeric:
+                for v in values:
+                    if isinstance(v, numbers.Real):
+                        self.values.observe(float(v))
+
+    def set_model(
+        self, name: str, version: str | None, alias: str | None, code: str | None
+    ) -> None:
+        self.model_info.clear()
+        self.model_info.labels(name, version or "", alias or "", code or "").set(1)
+
+    def render(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

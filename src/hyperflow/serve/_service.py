@@ -1,0 +1,120 @@
+"""``Service``: what one running app holds — the served model, hot reload, log and batcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from hyperflow._errors import ServeError
+from hyperflow.registry import ModelSource, Predictor, StaticSource
+from hyperflow.serve._batcher import MicroBatcher
+from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._writer import LogWriter
+
+__all__ = ["Service", "resolve_source"]
+
+_log = logging.getLogger("hyperflow.serve")
+
+
+def resolve_source(model: str | Predictor | ModelSource) -> ModelSource:
+    """``"name@alias"`` through the registry, a ``Predictor``, or any ``ModelSource``."""
+    if isinstance(model, Predictor):
+        return StaticSource(model)
+    if isinstance(model, str):
+        from hyperflow import registry
+
+        source = getattr(registry, "source", None)
+        if source is None:
+            raise ServeError(
+                f"cannot resolve {model!r}: this hyperflow has no registry lookups "
+                "(hyperflow.registry.source); pass a Predictor or a ModelSource instead"
+            )
+        resolved: ModelSource = source(model)
+        return resolved
+    if isinstance(model, ModelSource):
+        return model
+    raise ServeError(
+        "model must be 'name@alias', a hyperflow.registry.Predictor or a ModelSource, "
+        f"but got {type(model).__name__}"
+    )
+
+
+class Service:
+    """The served model and the machinery around it; one per app."""
+
+    def __init__(
+        self,
+        source: ModelSource,
+        *,
+        metrics_factory: type[ServeMetrics] = ServeMetrics,
+    ) -> None:
+        self.source = source
+        self.current_id = source.current()
+        self.predictor: Predictor = source.load()
+        self.metrics = metrics_factory(self.predictor.schema.output_type)
+        self._announce()
+        self.ready = False
+        self.writer: LogWriter | None = None
+        self.batcher: MicroBatcher | None = None
+        self._reload_lock: asyncio.Lock | None = None
+
+    def _announce(self) -> None:
+        p = self.predictor
+        self.metrics.set_model(p.name, p.version, p.alias, p.code_version)
+
+    def describe(self) -> dict[str, Any]:
+        p = self.predictor
+        from hyperflow import __version__
+
+        return {
+            "model": p.name,
+            "version": p.version,
+            "alias": p.alias,
+            "code_version": p.code_version,
+            "source": self.current_id,
+            "batchable": p.batchable,
+            "hyperflow": __version__,
+        }
+
+    async def reload(self, *, force: bool = False) -> bool:
+        """Load what the source points to now if it changed (or always with ``force``).
+
+        In-flight requests keep the predictor they started with. A new version
+        whose row schema differs, or that fails to load (e.g. an artifact hash
+        mismatch), is refused and the current one stays.
+        """
+        if self._reload_lock is None:
+            self._reload_lock = asyncio.Lock()
+        async with self._reload_lock:
+            current = await asyncio.to_thread(self.source.current)
+            if current == self.current_id and not force:
+                return False
+            try:
+                new = await asyncio.to_thread(self.source.load)
+            except Exception:
+                self.metrics.reloads.labels("failed").inc()
+                raise
+            old = self.predictor.schema
+            if new.schema.fields != old.fields or new.schema.output_type != old.output_type:
+                self.metrics.reloads.labels("refused").inc()
+                raise ServeError(
+                    f"{current!r} has a different row schema ({dict(new.schema.fields)} -> "
+                    f"{new.schema.output_type!r}) than the one served ({dict(old.fields)} -> "
+                    f"{old.output_type!r}); start a new service for it"
+                )
+            self.predictor = new
+            self.current_id = current
+            self._announce()
+            self.metrics.reloads.labels("ok").inc()
+            _log.info("hyperflow serve: now serving %s (%s)", new.version, current)
+            return True
+
+    async def poll(self, interval_s: float) -> None:
+        """Reload whenever the source moves; errors are logged and polling goes on."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.reload()
+            except Exception:
+                _log.exception("hyperflow serve: reload failed; still serving %s", self.current_id)

@@ -1,0 +1,205 @@
+"""``LogWriter``: a bounded queue drained by a background thread that writes in batches.
+
+The request path only calls ``submit`` (a non-blocking ``put``); JSON encoding
+and the log's ``write`` happen on the writer thread. When the queue is full a
+record is dropped and counted rather than making the request wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from hyperflow.store import FeedbackRecord, PredictionLog, PredictionRecord
+
+__all__ = ["DEFAULT_LOG_BATCH_SIZE", "DEFAULT_LOG_QUEUE_SIZE", "LogWriter", "to_json"]
+
+DEFAULT_LOG_QUEUE_SIZE = 100_000
+DEFAULT_LOG_BATCH_SIZE = 1_000
+_STOP = object()
+_log = logging.getLogger("hyperflow.serve")
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return repr(value)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    """Strict JSON text for ``value``: numpy converted, NaN and infinities as ``null``."""
+    try:
+        return json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        plain = json.loads(json.dumps(value, default=_default))
+        return json.dumps(_finite(plain), allow_nan=False, separators=(",", ":"))
+
+
+class LogWriter:
+    """Writes predictions and feedback to a ``PredictionLog`` off the request path.
+
+    Args:
+        log: where records go.
+        max_queue: records held at most; beyond that ``submit`` drops and counts.
+        batch_size: records written per ``log.write`` call at most.
+        flush_interval_s: longest time a record waits before its batch is written.
+        on_drop: called with the number of records dropped (for metrics).
+    """
+
+    def __init__(
+        self,
+        log: PredictionLog,
+        *,
+        max_queue: int = DEFAULT_LOG_QUEUE_SIZE,
+        batch_size: int = DEFAULT_LOG_BATCH_SIZE,
+        flush_interval_s: float = 0.2,
+        on_drop: Callable[[int], None] | None = None,
+    ) -> None:
+        self.log = log
+        self.batch_size = batch_size
+        self.flush_interval_s = flush_interval_s
+        self.dropped = 0
+        self.written = 0
+        self.failed = 0
+        self._on_drop = on_drop
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="hyperflow-prediction-log", daemon=True
+            )
+            self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def submit(
+        self,
+        request_id: str,
+        model: str,
+        version: str | None,
+        timestamp: float,
+        latency_ms: float,
+        inputs: Any,
+        output: Any,
+    ) -> None:
+        """Queue one prediction (never blocks)."""
+        self._put(("p", request_id, model, version, timestamp, latency_ms, inputs, output))
+
+    def submit_feedback(self, request_id: str, ground_truth: Any, timestamp: float) -> None:
+        """Queue ground truth for an earlier prediction (never blocks)."""
+        self._put(("f", request_id, ground_truth, timestamp))
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.dropped += 1
+            if self._on_drop is not None:
+                self._on_drop(1)
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Write everything queued so far, then stop the thread."""
+        if self._thread is None:
+            self._drain_all()
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout_s)
+        self._thread = None
+
+    def _drain_all(self) -> None:
+        items: list[Any] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not _STOP:
+                items.append(item)
+        self._write(items)
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            items = [item]
+            deadline = time.monotonic() + self.flush_interval_s
+            while len(items) < self.batch_size:
+                left = deadline - time.monotonic()
+                try:
+                    nxt = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stop = True
+                    break
+                items.append(nxt)
+            self._write(items)
+        self._drain_all()
+
+    def _write(self, items: list[Any]) -> None:
+        if not items:
+            return
+        preds: list[PredictionRecord] = []
+        feedback: list[FeedbackRecord] = []
+        for it in items:
+            try:
+                if it[0] == "p":
+                    _, rid, model, version, ts, latency, inputs, output = it
+                    preds.append(
+                        PredictionRecord(
+                            rid,
+                            model,
+                            version,
+                            datetime.fromtimestamp(ts, UTC),
+                            latency,
+                            to_json(inputs),
+                            to_json(output),
+                        )
+                    )
+                else:
+                    _, rid, truth, ts = it
+                    feedback.append(
+                        FeedbackRecord(rid, to_json(truth), datetime.fromtimestamp(ts, UTC))
+                    )
+            except Exception:  # a value that cannot be encoded must not stop the log
+                _log.exception("prediction log: cannot encode a record; dropped")
+                self.failed += 1
+        try:
+            if preds:
+                self.log.write(preds)
+                self.written += len(preds)
+            if feedback:
+                self.log.write_feedback(feedback)
+        except Exception:
+            self.failed += len(preds) + len(feedback)
+            _log.exception("prediction log: writing %d records failed; they are lost", len(preds))

@@ -1,0 +1,82 @@
+"""Metadata store (SQLAlchemy: SQLite default, PostgreSQL) and artifact store (fsspec).
+
+This layer imports nothing of hyperflow but its errors. Later layers build on:
+
+* :func:`get_store` / :func:`get_artifact_store`: ``None | URL | instance`` to a store;
+* :class:`SQLStore.engine`: the SQLAlchemy engine (``store.engine.url``), e.g.
+  to give Optuna's ``RDBStorage`` the same database;
+* :func:`serialize` / :func:`deserialize`: safe formats per type;
+* :func:`find_project_root`, :func:`resolve_store_url`, :func:`resolve_artifact_root`;
+* :class:`PredictionLog` (:class:`SQLPredictionLog`, :class:`InMemoryPredictionLog`) and
+  :func:`get_prediction_log`: the served-prediction log, written by serving.
+"""
+
+from hyperflow.store._artifacts import FileArtifactStore
+from hyperflow.store._base import (
+    RUN_STATUSES,
+    ArtifactRecord,
+    ArtifactStore,
+    MetadataStore,
+    MetricPoint,
+    NodeRecord,
+    RunRecord,
+)
+from hyperflow.store._factory import get_artifact_store, get_store
+from hyperflow.store._migrate import HEAD, current_revision, upgrade
+from hyperflow.store._predictions import (
+    FeedbackRecord,
+    InMemoryPredictionLog,
+    PredictionLog,
+    PredictionRecord,
+    SQLPredictionLog,
+    get_prediction_log,
+)
+from hyperflow.store._project import (
+    DEFAULT_ARTIFACTS,
+    DEFAULT_STORE_URL,
+    find_project_root,
+    project_config,
+    resolve_artifact_root,
+    resolve_store_url,
+    store_configured,
+)
+from hyperflow.store._query import Condition, QueryError, parse_where
+from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
+from hyperflow.store._sql import SQLStore
+
+__all__ = [
+    "DEFAULT_ARTIFACTS",
+    "DEFAULT_STORE_URL",
+    "FORMATS",
+    "HEAD",
+    "RUN_STATUSES",
+    "ArtifactRecord",
+    "ArtifactStore",
+    "Condition",
+    "FeedbackRecord",
+    "FileArtifactStore",
+    "InMemoryPredictionLog",
+    "MetadataStore",
+    "MetricPoint",
+    "NodeRecord",
+    "PredictionLog",
+    "PredictionRecord",
+    "QueryError",
+    "RunRecord",
+    "SQLPredictionLog",
+    "SQLStore",
+    "current_revision",
+    "deserialize",
+    "find_project_root",
+    "get_artifact_store",
+    "get_prediction_log",
+    "get_store",
+    "parse_where",
+    "project_config",
+    "resolve_artifact_root",
+    "resolve_store_url",
+    "serialize",
+    "store_configured",
+    "type_name",
+    "upgrade",
+]

@@ -1,0 +1,87 @@
+"""Where a project's store and artifacts live, resolved when used (never at import).
+
+The project root is the current directory or its nearest parent holding a
+``hyperflow.toml`` or a ``pyproject.toml`` with a ``[tool.hyperflow]`` table.
+``HYPERFLOW_STORE`` and ``HYPERFLOW_ARTIFACTS`` override the project config.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from hyperflow._project import config_in
+from hyperflow._project import find_project_root as _find
+
+__all__ = [
+    "DEFAULT_ARTIFACTS",
+    "DEFAULT_STORE_URL",
+    "find_project_root",
+    "project_config",
+    "resolve_artifact_root",
+    "resolve_store_url",
+    "store_configured",
+]
+
+DEFAULT_STORE_URL = "sqlite:///.hyperflow/hyperflow.db"
+DEFAULT_ARTIFACTS = ".hyperflow/artifacts"
+
+
+def find_project_root(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest directory (``start`` or a parent) holding a hyperflow project config.
+
+    Example:
+        >>> from hyperflow.store import find_project_root
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (d / "hyperflow.toml").write_text('store = "sqlite:///runs.db"')
+        >>> (d / "sub").mkdir()
+        >>> find_project_root(d / "sub") == d
+        True
+    """
+    return _find(start)
+
+
+def project_config(start: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The ``[tool.hyperflow]`` table (or ``hyperflow.toml``) of the project, or ``{}``."""
+    root = find_project_root(start)
+    return (config_in(root) or {}) if root is not None else {}
+
+
+def store_configured() -> bool:
+    """True when ``HYPERFLOW_STORE`` is set or the current directory is inside a project."""
+    return bool(os.environ.get("HYPERFLOW_STORE")) or find_project_root() is not None
+
+
+def _base() -> Path:
+    return find_project_root() or Path.cwd()
+
+
+def resolve_store_url(url: str | None = None) -> str:
+    """The metadata store URL: ``url``, else ``HYPERFLOW_STORE``, project config, default.
+
+    A relative SQLite path is taken relative to the project root (or the current
+    directory outside a project).
+    """
+    if url is None:
+        url = os.environ.get("HYPERFLOW_STORE") or None
+    if url is None:
+        url = str(project_config().get("store", DEFAULT_STORE_URL))
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        rest = url[len(prefix) :]
+        if rest and rest != ":memory:" and not rest.startswith("file:"):
+            url = prefix + str(_base() / rest)
+    return url
+
+
+def resolve_artifact_root(root: str | None = None) -> str:
+    """The artifact root: ``root``, else ``HYPERFLOW_ARTIFACTS``, project config, default."""
+    if root is None:
+        root = os.environ.get("HYPERFLOW_ARTIFACTS") or None
+    if root is None:
+        root = str(project_config().get("artifacts", DEFAULT_ARTIFACTS))
+    if "://" not in root and not os.path.isabs(root):
+        root = str(_base() / root)
+    return root

@@ -1,0 +1,131 @@
+"""Turning values into bytes and back, choosing a safe, fast format per type.
+
+=============  ============================================================
+format         used for
+=============  ============================================================
+``bytes``      ``bytes`` / ``bytearray``, stored as is
+``json``       JSON values that round-trip exactly (str, numbers, lists, dicts)
+``npy``        numpy arrays without Python objects (``allow_pickle=False``)
+``parquet``    pandas DataFrames (string column names)
+``joblib``     scikit-learn estimators (and other numpy-heavy objects)
+``pickle``     anything else (cloudpickle, so lambdas and closures work)
+=============  ============================================================
+
+Pickle-based formats run code when loaded; the artifact store verifies the
+sha256 of the bytes before :func:`deserialize` is ever called.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from hyperflow._errors import StoreError
+
+__all__ = ["FORMATS", "deserialize", "serialize", "type_name"]
+
+FORMATS = ("bytes", "json", "npy", "parquet", "joblib", "pickle")
+
+
+def type_name(obj: Any) -> str:
+    """``module.QualName`` of ``obj``'s type."""
+    t = type(obj)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def _json_exact(obj: Any) -> bytes | None:
+    try:
+        text = json.dumps(obj, allow_nan=True, sort_keys=False)
+    except (TypeError, ValueError):
+        return None
+    back = json.loads(text)
+    if back != obj or not _same_types(back, obj):
+        return None
+    return text.encode()
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return all(_same_types(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    return True
+
+
+def serialize(obj: Any) -> tuple[bytes, str]:
+    """Encode ``obj`` and name the format used.
+
+    Example:
+        >>> from hyperflow.store import serialize, deserialize
+        >>> data, fmt = serialize({"a": [1, 2.5]})
+        >>> fmt, deserialize(data, fmt)
+        ('json', {'a': [1, 2.5]})
+    """
+    if isinstance(obj, bytes | bytearray):
+        return bytes(obj), "bytes"
+    mod = type(obj).__module__.split(".")[0]
+    if mod == "numpy":
+        import numpy as np
+
+        if isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
+            buf = io.BytesIO()
+            np.save(buf, obj, allow_pickle=False)
+            return buf.getvalue(), "npy"
+    if mod == "pandas":
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame) and all(isinstance(c, str) for c in obj.columns):
+            buf = io.BytesIO()
+            try:
+                obj.to_parquet(buf)
+            except Exception:  # exotic dtypes: fall through to pickle
+                pass
+            else:
+                return buf.getvalue(), "parquet"
+    if isinstance(obj, str | int | float | bool | list | dict) or obj is None:
+        data = _json_exact(obj)
+        if data is not None:
+            return data, "json"
+    if mod == "sklearn":
+        import joblib
+
+        buf = io.BytesIO()
+        joblib.dump(obj, buf)
+        return buf.getvalue(), "joblib"
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps(obj, protocol=5), "pickle"
+    except Exception as exc:
+        raise StoreError(
+            f"cannot serialize a {type_name(obj)} as an artifact: {exc}; store a picklable "
+            "value (or its state) instead"
+        ) from exc
+
+
+def deserialize(data: bytes, fmt: str) -> Any:
+    """Decode bytes written by :func:`serialize` in format ``fmt`` (verify them first)."""
+    if fmt == "bytes":
+        return data
+    if fmt == "json":
+        return json.loads(data)
+    if fmt == "npy":
+        import numpy as np
+
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    if fmt == "parquet":
+        import pandas as pd
+
+        return pd.read_parquet(io.BytesIO(data))
+    if fmt == "joblib":
+        import joblib
+
+        return joblib.load(io.BytesIO(data))
+    if fmt == "pickle":
+        import cloudpickle
+
+        return cloudpickle.loads(data)
+    raise StoreError(f"unknown artifact format {fmt!r}; expected one of {', '.join(FORMATS)}")

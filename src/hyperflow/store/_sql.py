@@ -1,0 +1,454 @@
+"""``SQLStore``: the metadata store on SQLAlchemy 2 (SQLite by default, PostgreSQL).
+
+SQLite runs in WAL mode with ``synchronous=NORMAL`` (a killed process loses no
+committed write), a 60 s busy timeout and ``BEGIN IMMEDIATE`` write
+transactions, so several processes can log into one file without "database is
+locked" errors. Writers also queue on an ``flock`` of ``<db>.lock``: the kernel
+wakes the next writer at once, where SQLite's busy handler would poll with
+sleeps of up to 100 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from hyperflow._errors import StoreError
+from hyperflow.store import _schema as S
+from hyperflow.store._base import (
+    ArtifactRecord,
+    MetadataStore,
+    MetricPoint,
+    NodeRecord,
+    RunRecord,
+)
+from hyperflow.store._migrate import upgrade
+from hyperflow.store._query import compile_order, compile_where, parse_where
+
+__all__ = ["SQLStore"]
+
+_CHUNK = 500
+
+
+_BUSY_SECONDS = 60.0
+
+
+def _set_wal(cur: Any) -> None:
+    """Switch the file to WAL, waiting out other connections doing the same.
+
+    Changing the journal mode needs an exclusive lock, and SQLite answers
+    "database is locked" at once, without its busy handler, while another
+    connection opens or converts a new file; so this retries with backoff.
+    """
+    deadline = time.monotonic() + _BUSY_SECONDS
+    delay = 0.001
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=60000")
+        _set_wal(cur)
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _param_row(run_id: str, key: str, value: Any) -> dict[str, Any]:
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError):
+        encoded = json.dumps(repr(value))
+    num = float(value) if isinstance(value, int | float) else None
+    text = value if isinstance(value, str) else encoded
+    return {"run_id": run_id, "key": str(key), "value": encoded, "text": text, "num": num}
+
+
+class SQLStore(MetadataStore):
+    """Runs in a SQL database: ``sqlite:///path.db`` or ``postgresql+psycopg://...``.
+
+    The schema is created or upgraded (Alembic) when the store is opened.
+    ``engine`` is public so other layers (and Optuna's ``RDBStorage``) can
+    share the database.
+
+    Example:
+        >>> import tempfile, time
+        >>> from hyperflow.store import SQLStore, RunRecord, MetricPoint
+        >>> store = SQLStore(f"sqlite:///{tempfile.mkdtemp()}/runs.db")
+        >>> store.create_run(RunRecord(run_id="a" * 32, status="running", start_time=time.time()))
+        >>> store.log_metrics("a" * 32, [MetricPoint("f1", 0.9, 0, time.time())])
+        >>> store.get_run("a" * 32).metrics
+        {'f1': 0.9}
+    """
+
+    def __init__(self, url: str, *, engine_kwargs: Mapping[str, Any] | None = None) -> None:
+        self._url = sa.make_url(url)
+        kwargs: dict[str, Any] = dict(engine_kwargs or {})
+        self.dialect = self._url.get_backend_name()
+        if self.dialect == "sqlite":
+            db = self._url.database
+            if db and db != ":memory:" and not db.startswith("file:"):
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.setdefault("pool_pre_ping", True)
+        try:
+            self.engine: sa.Engine = sa.create_engine(self._url, **kwargs)
+        except Exception as exc:
+            raise StoreError(
+                f"cannot open metadata store {self.url!r}: {exc}; use sqlite:///path.db or "
+                "postgresql+psycopg://user@host/db (pip install 'hyperflow[postgres]')"
+            ) from exc
+        if self.dialect == "sqlite":
+            _sqlite_setup(self.engine)
+        try:
+            upgrade(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(
+                f"cannot reach metadata store {self.url!r}: {exc.orig}; check the URL "
+                "(HYPERFLOW_STORE) and that the database server is running"
+            ) from exc
+        self._lock = threading.Lock()
+        self._lock_path: str | None = None
+        db = self._url.database
+        if self.dialect == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+            self._lock_path = db + ".lock"
+        self._lock_fd: int | None = None
+        self._lock_pid = 0
+        self._up_metrics = self._upsert(
+            S.latest_metrics, ["run_id", "key"], ["step", "value"], latest=True
+        )
+        self._up_params = self._upsert(S.params, ["run_id", "key"], ["value", "text", "num"])
+        self._up_tags = self._upsert(S.tags, ["run_id", "key"], ["value"])
+        self._up_nodes = self._upsert(
+            S.nodes, ["run_id", "key"], ["seconds", "cache_hit", "code_version"]
+        )
+        self._up_artifacts = self._upsert(
+            S.artifacts, ["run_id", "name"], ["digest", "format", "size", "type"]
+        )
+
+    def _upsert(
+        self, table: sa.Table, keys: list[str], cols: list[str], latest: bool = False
+    ) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        stmt = insert(table)
+        where = stmt.excluded.step >= table.c.step if latest else None
+        return stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in cols}, where=where
+        )
+
+    @property
+    def url(self) -> str:
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The full SQLAlchemy URL (password included), e.g. for ``optuna.storages.RDBStorage``.
+
+        Optuna keeps its own tables and its own ``alembic_version`` table, so it can
+        share the database with hyperflow (whose version table is
+        ``hyperflow_alembic_version``).
+        """
+        return self._url.render_as_string(hide_password=False)
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self.url!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes ---------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[sa.Connection]:
+        """A write transaction; on SQLite, writers of all processes queue on a file lock."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: rely on SQLite's busy timeout alone
+            fcntl = None  # type: ignore[assignment]
+        if self._lock_path is None or fcntl is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+
+        with self._lock:
+            if self._lock_fd is None or self._lock_pid != os.getpid():
+                self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                self._lock_pid = os.getpid()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                with self.engine.begin() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def transaction(self) -> AbstractContextManager[sa.Connection]:
+        """A write transaction for other layers' tables (registry, prediction log).
+
+        On SQLite, writers of every process queue on one file lock, so a
+        read-then-write inside it cannot lose an update.
+        """
+        return self._tx()
+
+    def _require(self, conn: sa.Connection, run_id: str) -> None:
+        found = conn.execute(sa.select(S.runs.c.run_id).where(S.runs.c.run_id == run_id)).first()
+        if found is None:
+            raise StoreError(
+                f"no run {run_id!r} in {self.url}; create it first (hf.start_run) or check the id"
+            )
+
+    def create_run(self, run: RunRecord) -> None:
+        row = {
+            "run_id": run.run_id,
+            "name": run.name,
+            "pipeline": run.pipeline,
+            "status": run.status,
+            "start_time": run.start_time,
+            "end_time": run.end_time,
+            "parent_id": run.parent_id,
+            "error": run.error,
+            "config": json.dumps(run.config, default=repr),
+            "failed_node": run.failed_node,
+            "traceback": run.traceback,
+            "pid": run.pid,
+            "host": run.host,
+            "heartbeat": run.heartbeat,
+            "lineage": json.dumps(run.lineage, default=repr),
+        }
+        try:
+            with self._tx() as conn:
+                conn.execute(S.runs.insert(), row)
+                if run.params:
+                    conn.execute(
+                        self._up_params,
+                        [_param_row(run.run_id, k, v) for k, v in run.params.items()],
+                    )
+                if run.tags:
+                    conn.execute(
+                        self._up_tags,
+                        [
+                            {"run_id": run.run_id, "key": k, "value": str(v)}
+                            for k, v in run.tags.items()
+                        ],
+                    )
+        except sa.exc.IntegrityError as exc:
+            raise StoreError(
+                f"run {run.run_id!r} already exists in {self.url}; use a new id"
+            ) from exc
+
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        end_time: float,
+        error: str | None = None,
+        failed_node: str | None = None,
+        traceback: str | None = None,
+        expected_status: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "end_time": end_time, "error": error}
+        values.update(failed_node=failed_node, traceback=traceback)
+        self._update(run_id, values, expected_status)
+
+    def heartbeat(self, run_id: str, when: float) -> None:
+        self._update(run_id, {"heartbeat": when})
+
+    def _update(self, run_id: str, values: dict[str, Any], status: str | None = None) -> None:
+        stmt = S.runs.update().where(S.runs.c.run_id == run_id).values(**values)
+        if status is not None:
+            stmt = stmt.where(S.runs.c.status == status)
+        with self._tx() as conn:
+            res = conn.execute(stmt)
+            if res.rowcount == 0 and status is None:
+                self._require(conn, run_id)
+
+    def _write(self, run_id: str, stmt: Any, rows: list[dict[str, Any]], extra: Any = None) -> None:
+        if not rows:
+            return
+        try:
+            with self._tx() as conn:
+                conn.execute(stmt, rows)
+                if extra is not None:
+                    conn.execute(extra[0], extra[1])
+        except sa.exc.IntegrityError as exc:
+            raise StoreError(
+                f"cannot write to run {run_id!r} in {self.url}: it does not exist "
+                f"({exc.orig}); start it first (hf.start_run) or check the id"
+            ) from exc
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        self._write(run_id, self._up_params, [_param_row(run_id, k, v) for k, v in params.items()])
+
+    def log_metrics(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        rows: list[dict[str, Any]] = [
+            {
+                "run_id": run_id,
+                "key": p.key,
+                "step": p.step,
+                "value": p.value,
+                "timestamp": p.timestamp,
+            }
+            for p in points
+        ]
+        latest: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            cur = latest.get(r["key"])
+            if cur is None or r["step"] >= cur["step"]:
+                latest[r["key"]] = {k: r[k] for k in ("run_id", "key", "step", "value")}
+        self._write(run_id, S.metrics.insert(), rows, (self._up_metrics, list(latest.values())))
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        rows = [{"run_id": run_id, "key": str(k), "value": str(v)} for k, v in tags.items()]
+        self._write(run_id, self._up_tags, rows)
+
+    def log_nodes(self, run_id: str, nodes: Iterable[NodeRecord]) -> None:
+        rows: list[dict[str, Any]] = [
+            {
+                "run_id": run_id,
+                "key": n.key,
+                "seconds": n.seconds,
+                "cache_hit": n.cache_hit,
+                "code_version": n.code_version,
+            }
+            for n in nodes
+        ]
+        self._write(run_id, self._up_nodes, rows)
+
+    def log_artifact(self, run_id: str, artifact: ArtifactRecord) -> None:
+        row: dict[str, Any] = {"run_id": run_id, "name": artifact.name, "digest": artifact.digest}
+        row.update(format=artifact.format, size=artifact.size, type=artifact.type)
+        self._write(run_id, self._up_artifacts, [row])
+
+    def set_lineage(self, run_id: str, lineage: Mapping[str, Any]) -> None:
+        with self._tx() as conn:
+            got = conn.execute(sa.select(S.runs.c.lineage).where(S.runs.c.run_id == run_id)).first()
+            if got is None:
+                self._require(conn, run_id)
+                return
+            doc = json.loads(got[0] or "{}")
+            doc.update(lineage)
+            conn.execute(
+                S.runs.update()
+                .where(S.runs.c.run_id == run_id)
+                .values(lineage=json.dumps(doc, default=repr))
+            )
+
+    # -- reads ----------------------------------------------------------------------------
+    def _records(self, conn: sa.Connection, rows: Sequence[Any]) -> list[RunRecord]:
+        recs: dict[str, RunRecord] = {}
+        for r in rows:
+            recs[r.run_id] = RunRecord(
+                run_id=r.run_id,
+                status=r.status,
+                start_time=r.start_time,
+                name=r.name,
+                pipeline=r.pipeline,
+                end_time=r.end_time,
+                parent_id=r.parent_id,
+                error=r.error,
+                failed_node=r.failed_node,
+                traceback=r.traceback,
+                pid=r.pid,
+                host=r.host,
+                heartbeat=r.heartbeat,
+                config=json.loads(r.config) if r.config else {},
+            )
+        ids = list(recs)
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            for p in conn.execute(
+                sa.select(S.params.c.run_id, S.params.c.key, S.params.c.value).where(
+                    S.params.c.run_id.in_(chunk)
+                )
+            ):
+                recs[p.run_id].params[p.key] = json.loads(p.value)
+            for m in conn.execute(
+                sa.select(
+                    S.latest_metrics.c.run_id, S.latest_metrics.c.key, S.latest_metrics.c.value
+                ).where(S.latest_metrics.c.run_id.in_(chunk))
+            ):
+                recs[m.run_id].metrics[m.key] = m.value
+            for t in conn.execute(sa.select(S.tags).where(S.tags.c.run_id.in_(chunk))):
+                recs[t.run_id].tags[t.key] = t.value
+        return list(recs.values())
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(S.runs).where(S.runs.c.run_id == run_id)).all()
+            if not rows:
+                return None
+            rec = self._records(conn, rows)[0]
+            rec.lineage = json.loads(rows[0].lineage) if rows[0].lineage else {}
+            for n in conn.execute(sa.select(S.nodes).where(S.nodes.c.run_id == run_id)):
+                rec.nodes[n.key] = NodeRecord(n.key, n.seconds, bool(n.cache_hit), n.code_version)
+            for a in conn.execute(sa.select(S.artifacts).where(S.artifacts.c.run_id == run_id)):
+                rec.artifacts[a.name] = ArtifactRecord(a.name, a.digest, a.format, a.size, a.type)
+            return rec
+
+    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+        m = S.metrics
+        stmt = (
+            sa.select(m.c.key, m.c.value, m.c.step, m.c.timestamp)
+            .where(m.c.run_id == run_id, m.c.key == key)
+            .order_by(m.c.step, m.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [MetricPoint(r.key, r.value, r.step, r.timestamp) for r in conn.execute(stmt)]
+
+    def search_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        where: str | None = None,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        parent_id: str | None = None,
+    ) -> list[RunRecord]:
+        cols = [c for c in S.runs.c if c.name != "lineage"]
+        stmt = sa.select(*cols)
+        if pipeline is not None:
+            stmt = stmt.where(S.runs.c.pipeline == pipeline)
+        if parent_id is not None:
+            stmt = stmt.where(S.runs.c.parent_id == parent_id)
+        if where:
+            stmt = stmt.where(compile_where(parse_where(where)))
+        stmt = stmt.order_by(*compile_order(order_by))
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return self._records(conn, conn.execute(stmt).all())
+
+    def running_runs(self) -> list[RunRecord]:
+        stmt = sa.select(*[c for c in S.runs.c if c.name != "lineage"]).where(
+            S.runs.c.status == "running"
+        )
+        with self.engine.connect() as conn:
+            return self._records(conn, conn.execute(stmt).all())

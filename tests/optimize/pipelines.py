@@ -1,0 +1,65 @@
+"""Pipelines for the optimize tests (module-level, so process and Dask workers import them)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated
+
+import hyperflow as hf
+
+
+def data(n: int = 50) -> list[float]:
+    return [math.sin(i) for i in range(n)]
+
+
+@hf.node(output="features", variant="raw")
+def raw(data: list[float]) -> list[float]:
+    return list(data)
+
+
+@hf.node(output="features", variant="square")
+def square(data: list[float]) -> list[float]:
+    return [x * x for x in data]
+
+
+@hf.node(output="features", variant="shift")
+def shift(data: list[float], by: Annotated[float, hf.Float(0.0, 2.0)] = 1.0) -> list[float]:
+    return [x + by for x in data]
+
+
+def model(
+    features: list[float],
+    setting: Annotated[str, hf.Choice(*[f"s{i}" for i in range(10)])] = "s0",
+) -> float:
+    return sum(features) / len(features) * (1 + int(setting[1:]) / 10)
+
+
+def metrics(model: float) -> dict[str, float]:
+    return {"score": model, "latency_ms": 1000 * abs(model) % 7, "cost": abs(model) * 2}
+
+
+search = hf.Pipeline([data, raw, square, shift, model, metrics], name="search")
+
+
+# a quadratic bowl: the optimum is x=2, y=-1, kind="b"
+def bowl(
+    x: Annotated[float, hf.Float(-5.0, 5.0)] = 0.0,
+    y: Annotated[float, hf.Float(-5.0, 5.0)] = 0.0,
+    kind: Annotated[str, hf.Choice("a", "b")] = "a",
+) -> dict[str, float]:
+    penalty = 0.0 if kind == "b" else 1.0
+    return {"loss": (x - 2) ** 2 + (y + 1) ** 2 + penalty, "x": x, "y": y}
+
+
+bowl_pipeline = hf.Pipeline([bowl], name="bowl")
+
+
+def slow_metrics(
+    wait: Annotated[float, hf.Float(0.0, 1.0)] = 0.5, pause: float = 0.3
+) -> dict[str, float]:
+    time.sleep(pause)
+    return {"value": wait}
+
+
+slow = hf.Pipeline([slow_metrics], name="slow")

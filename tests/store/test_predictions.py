@@ -1,0 +1,93 @@
+"""Conformance suite of the prediction log: every implementation runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hyperflow import StoreError
+from hyperflow.store import (
+    FeedbackRecord,
+    InMemoryPredictionLog,
+    PredictionLog,
+    PredictionRecord,
+    SQLPredictionLog,
+    SQLStore,
+    get_prediction_log,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PredictionLog]:
+    if request.param == "memory":
+        yield InMemoryPredictionLog()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/hyperflow.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    store = SQLStore(url)
+    yield SQLPredictionLog(store)
+    store.close()
+
+
+def _rec(rid: str, minutes: int, version: str = "1", model: str = "m") -> PredictionRecord:
+    return PredictionRecord(
+        rid, model, version, T0 + timedelta(minutes=minutes), 2.5, '{"x": 1}', f'"{rid}"'
+    )
+
+
+def test_log_search_filters_and_orders(log: PredictionLog) -> None:
+    log.write([_rec("c", 3, "2"), _rec("a", 1), _rec("other", 0, model="n")])
+    log.write([_rec("b", 2)])
+    df = log.search("m")
+    assert list(df.columns) == [
+        "request_id",
+        "model",
+        "version",
+        "timestamp",
+        "latency_ms",
+        "inputs",
+        "output",
+        "ground_truth",
+        "feedback_at",
+    ]
+    assert list(df["request_id"]) == ["a", "b", "c"]
+    assert df["inputs"].iloc[0] == {"x": 1} and df["output"].iloc[0] == "a"
+    assert df["timestamp"].iloc[0] == T0 + timedelta(minutes=1)
+    assert df["latency_ms"].iloc[0] == 2.5
+    assert list(log.search("m", version="2")["request_id"]) == ["c"]
+    since, until = T0 + timedelta(minutes=2), T0 + timedelta(minutes=3)
+    assert list(log.search("m", since=since)["request_id"]) == ["b", "c"]
+    assert list(log.search("m", until=until)["request_id"]) == ["a", "b"]
+    assert list(log.search("m", limit=2)["request_id"]) == ["b", "c"]
+    assert log.search("m", limit=0).empty
+    assert log.search("nobody").empty
+
+
+def test_log_joins_latest_feedback(log: PredictionLog) -> None:
+    log.write([_rec("a", 1), _rec("b", 2)])
+    log.write_feedback([FeedbackRecord("a", '"wrong"', T0)])
+    log.write_feedback([FeedbackRecord("a", '"right"', T0 + timedelta(hours=1))])
+    df = log.search("m")
+    assert list(df["ground_truth"]) == ["right", None]
+    assert df["feedback_at"].iloc[0] == T0 + timedelta(hours=1)
+    assert df["feedback_at"].isna().tolist() == [False, True]
+
+
+def test_sql_log_is_shared_through_the_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/shared.db"
+    SQLPredictionLog(url).write([_rec("a", 1)])
+    assert list(get_prediction_log(url).search("m")["request_id"]) == ["a"]
+
+
+def test_get_prediction_log_resolves_and_rejects() -> None:
+    assert isinstance(get_prediction_log("memory://"), InMemoryPredictionLog)
+    assert isinstance(get_prediction_log(None), SQLPredictionLog)  # the default store
+    with pytest.raises(StoreError, match="a prediction log must be None"):
+        get_prediction_log(42)  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""Each type is stored in a safe, fast format and comes back equal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hyperflow.store import deserialize, serialize
+
+
+def _scale(x: float) -> float:
+    return 2 * x
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt"),
+    [
+        (b"raw", "bytes"),
+        ({"a": [1, 2.5, None], "b": "x"}, "json"),
+        (3, "json"),
+        ((1, 2), "pickle"),  # JSON would turn a tuple into a list
+        ({1: "a"}, "pickle"),  # JSON would turn int keys into strings
+        (np.arange(12, dtype=np.float32).reshape(3, 4), "npy"),
+        (np.array([{"a": 1}], dtype=object), "pickle"),
+        (pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}), "parquet"),
+        ({1, 2, 3}, "pickle"),
+    ],
+)
+def test_format_per_type_round_trips(value: object, fmt: str) -> None:
+    data, got = serialize(value)
+    assert got == fmt
+    back = deserialize(data, fmt)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype
+        np.testing.assert_array_equal(back, value)
+    elif isinstance(value, pd.DataFrame):
+        pd.testing.assert_frame_equal(back, value)
+    else:
+        assert back == value and type(back) is type(value)
+
+
+def test_npy_is_loaded_without_pickle() -> None:
+    data, fmt = serialize(np.ones(3))
+    assert fmt == "npy" and b"\x93NUMPY" in data[:6]
+
+
+def test_sklearn_estimator_uses_joblib() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    model = LogisticRegression().fit(x, [0, 0, 1, 1])
+    data, fmt = serialize(model)
+    assert fmt == "joblib"
+    np.testing.assert_array_equal(deserialize(data, fmt).predict(x), model.predict(x))
+
+
+def test_closures_and_lambdas_use_cloudpickle() -> None:
+    k = 3
+    data, fmt = serialize(lambda x: x * k)
+    assert fmt == "pickle" and deserialize(data, fmt)(2) == 6
+    assert deserialize(*serialize(_scale))(2) == 4

@@ -1,0 +1,50 @@
+"""`__all__` of every package is exactly its public names (httpx's practice)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import types
+
+import pytest
+
+import hyperflow
+
+PACKAGES = sorted(
+    {"hyperflow"}
+    | {
+        m.name
+        for m in pkgutil.walk_packages(hyperflow.__path__, "hyperflow.")
+        if m.ispkg and not m.name.rsplit(".", 1)[-1].startswith("_")
+    }
+)
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_is_exactly_the_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = set(module.__all__)
+    public = {
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_")
+        and not isinstance(v, types.ModuleType)
+        and n not in {"annotations", "TYPE_CHECKING"}
+    }
+    # lazily provided sub-namespaces (module-level __getattr__) count as exported
+    missing = {n for n in exported if not hasattr(module, n)}
+    assert not missing, f"{name}.__all__ names missing attributes: {missing}"
+    assert public <= exported, f"{name}: public but not in __all__: {public - exported}"
+
+
+def test_root_exception_catches_everything() -> None:
+    for n in hyperflow.__all__:
+        obj = getattr(hyperflow, n)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, hyperflow.HyperflowError)
+
+
+def test_py_typed_is_shipped() -> None:
+    import pathlib
+
+    assert (pathlib.Path(hyperflow.__file__).parent / "py.typed").exists()
