@@ -6,9 +6,12 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: demo test lint typecheck pytest bench clean
 
+# torch is installed first and alone: pip then takes a local CPU wheel where the machine
+# has one (resolved together with the rest, it picks PyPI's CUDA build: ~4 GB more).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "torch==2.13.0"
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	rm -f $(VENV)/.installed-*
 	touch $@

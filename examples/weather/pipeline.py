@@ -54,7 +54,7 @@ class Featurizer:
         x = rows[MEASUREMENTS].to_numpy(dtype=float)
         if self.kind == "basic":
             return x
-        doy = pd.to_datetime(rows["date"]).dt.dayofyear.to_numpy(dtype=float)
+        doy = pd.to_datetime(rows["date"]).dt.day_of_year.to_numpy(dtype=float)
         extra = [
             (rows["temp_max"] - rows["temp_min"]).to_numpy(dtype=float)[:, None],
             np.log1p(rows["precipitation"].to_numpy(dtype=float))[:, None],
