@@ -7,7 +7,7 @@ import time
 import hyperflow as hf
 
 SHORT = 0.1
-LONG = 0.6
+LONG = 1.0
 LONGEST_PATH = SHORT + LONG + SHORT  # source -> one branch -> sink
 SERIAL = SHORT + 2 * LONG + SHORT
 

@@ -24,12 +24,12 @@ def check_diamond(executor: Executor, tmp: Path) -> None:
     assert r["sink"] == EXPECTED
     assert not any(r.cache_hits.values())
     # the two long branches overlapped: wall time is near the longest path
-    assert LONGEST_PATH <= wall < LONGEST_PATH + 0.4 < SERIAL
+    assert LONGEST_PATH <= wall < LONGEST_PATH + 0.8 < SERIAL
     # what the executor's workers computed is in the cache the sequential run reads
     t0 = time.perf_counter()
     again = diamond.run(inputs={"x": 10}, cache=cache)
     assert again["sink"] == EXPECTED and all(again.cache_hits.values())
-    assert time.perf_counter() - t0 < 0.2
+    assert time.perf_counter() - t0 < 0.5  # a recomputation would take LONGEST_PATH
     # results equal a sequential run's, and the executor hits what a sequential run stored
     seq = diamond.run(inputs={"x": 5}, cache=cache)
     fresh = diamond.run(inputs={"x": 5}, executor=executor, cache=False)

@@ -30,7 +30,7 @@ class Running:
             target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
         )
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
