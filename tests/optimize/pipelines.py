@@ -63,3 +63,16 @@ def slow_metrics(
 
 
 slow = hf.Pipeline([slow_metrics], name="slow")
+
+
+def blas_threads(probe: Annotated[int, hf.Int(0, 3)] = 0) -> dict[str, float]:
+    """The BLAS threads numpy uses in the process that runs the trial."""
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded and used
+    blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    return {"threads": float(max(blas)), "probe": float(probe)}
+
+
+blas = hf.Pipeline([blas_threads], name="blas")

@@ -138,6 +138,26 @@ def test_thread_executor_runs_trials_concurrently() -> None:
     assert wall < 8 * 0.3 * 0.75  # overlapping, not one after another
 
 
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize("user_set", [False, True])
+def test_trial_processes_share_the_cores_not_oversubscribe_them(
+    user_set: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each of n_jobs processes running BLAS on every core spins them against each other
+    if user_set:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    study = pl.blas.optimize(
+        objective="threads", n_trials=2, n_jobs=2, sampler="grid", seed=0, track=False
+    )
+    threads = {t.metrics["threads"] for t in study.trials}
+    assert threads == ({2.0} if user_set else {float(max(1, _cores() // 2))})
+
+
 def test_progress_bar_in_terminals_quiet_otherwise(capsys: pytest.CaptureFixture[str]) -> None:
     pl.bowl_pipeline.optimize(objective="loss", n_trials=3, seed=0, track=False)
     assert capsys.readouterr().err == ""  # not a terminal: quiet

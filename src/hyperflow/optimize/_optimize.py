@@ -57,6 +57,51 @@ def _storage(storage: Any, named: bool) -> Any:
     return storage
 
 
+# what BLAS / OpenMP libraries read for their thread count when they load
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _limit_native_threads(n: int) -> None:
+    """Trial-process initializer: at most ``n`` BLAS / OpenMP threads in this process.
+
+    Each of ``n_jobs`` processes would otherwise start one native thread per
+    core, and oversubscribed BLAS threads spin against each other (a 6x
+    slow-down was measured on 2 cores). Variables the user set are respected.
+    """
+    if any(var in os.environ for var in _THREAD_VARS):
+        return
+    for var in _THREAD_VARS:  # libraries loaded from now on
+        os.environ[var] = str(n)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)  # libraries already loaded (numpy's, by the user's main module)
+
+
+def _process_pool(n_jobs: int) -> Executor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        n_jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_limit_native_threads,
+        initargs=(max(1, _cpus() // n_jobs),),
+    )
+
+
 def _constraints(frozen: Any) -> list[float]:
     return list(frozen.user_attrs.get("hf_constraints") or [])
 
@@ -207,7 +252,9 @@ def optimize(
         sampler: ``"tpe"``, ``"random"``, ``"grid"``, ``"nsga2"``, ``"cmaes"``,
             ``"qmc"``, or any Optuna sampler instance.
         seed: seeds the sampler: same seed, sampler and data give the same configs.
-        n_jobs: trials at once in a process pool (ignored when ``executor`` is given).
+        n_jobs: trials at once in a process pool (ignored when ``executor`` is given);
+            each process gets ``cores // n_jobs`` BLAS / OpenMP threads unless
+            ``OMP_NUM_THREADS`` or the like is set.
         executor: any ``concurrent.futures.Executor`` (a Dask client's too).
         study: a name makes the study durable in the store's database and resumable.
         storage: an Optuna storage or URL (default: the hyperflow store's database).
@@ -278,11 +325,7 @@ def optimize(
     result = Study(ostudy, objective, pipeline.name)
     own_pool: Executor | None = None
     if executor is None and n_jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        own_pool = ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("spawn"))
-        executor = own_pool
+        own_pool = executor = _process_pool(n_jobs)
     parallel = 1 if executor is None else max(n_jobs, _workers(executor))
     bar = _Progress(progress, n_trials, name)
     tags = {"hyperflow.study": name}
