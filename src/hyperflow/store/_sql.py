@@ -38,14 +38,8 @@ from hyperflow.store._query import compile_order, compile_where, parse_where
 __all__ = ["SQLStore"]
 
 _CHUNK = 500
-_SQLITE_METRIC = (
-    f"INSERT INTO {S.metrics.name} (run_id, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?)"
-)
-_SQLITE_LATEST = (
-    f"INSERT INTO {S.latest_metrics.name} (run_id, key, step, value) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value "
-    f"WHERE excluded.step >= {S.latest_metrics.name}.step"
-)
+_METRIC_COLS = ("run_id", "key", "step", "value", "timestamp")
+_LATEST_COLS = ("run_id", "key", "step", "value")
 
 
 _BUSY_SECONDS = 60.0
@@ -151,6 +145,13 @@ class SQLStore(MetadataStore):
         self._up_metrics = self._upsert(
             S.latest_metrics, ["run_id", "key"], ["step", "value"], latest=True
         )
+        # on SQLite, the same two statements compiled once to SQL for the bare cursor
+        self._sqlite_metrics: tuple[str, str] | None = None
+        if self.dialect == "sqlite":
+            self._sqlite_metrics = (
+                self._positional(S.metrics.insert(), _METRIC_COLS),
+                self._positional(self._up_metrics, _LATEST_COLS),
+            )
         self._up_params = self._upsert(S.params, ["run_id", "key"], ["value", "text", "num"])
         self._up_tags = self._upsert(S.tags, ["run_id", "key"], ["value"])
         self._up_nodes = self._upsert(
@@ -172,6 +173,11 @@ class SQLStore(MetadataStore):
         return stmt.on_conflict_do_update(
             index_elements=keys, set_={c: stmt.excluded[c] for c in cols}, where=where
         )
+
+    def _positional(self, stmt: Any, cols: tuple[str, ...]) -> str:
+        compiled = stmt.compile(dialect=self.engine.dialect, column_keys=list(cols))
+        assert tuple(compiled.positiontup or ()) == cols, compiled.positiontup
+        return str(compiled)
 
     @property
     def url(self) -> str:
@@ -351,34 +357,23 @@ class SQLStore(MetadataStore):
             cur = latest.get(p.key)
             if cur is None or p.step >= cur.step:
                 latest[p.key] = p
-        if self.dialect == "sqlite":
-            try:
-                with self._sqlite_tx() as cursor:
-                    cursor.executemany(
-                        _SQLITE_METRIC,
-                        [(run_id, p.key, p.step, p.value, p.timestamp) for p in points],
-                    )
-                    cursor.executemany(
-                        _SQLITE_LATEST, [(run_id, p.key, p.step, p.value) for p in latest.values()]
-                    )
-            except sqlite3.IntegrityError as exc:
-                raise self._missing_run(run_id, exc) from exc
+        rows = [(run_id, p.key, p.step, p.value, p.timestamp) for p in points]
+        top = [(run_id, p.key, p.step, p.value) for p in latest.values()]
+        if self._sqlite_metrics is None:
+            self._write(
+                run_id,
+                S.metrics.insert(),
+                [dict(zip(_METRIC_COLS, r, strict=True)) for r in rows],
+                (self._up_metrics, [dict(zip(_LATEST_COLS, r, strict=True)) for r in top]),
+            )
             return
-        rows: list[dict[str, Any]] = [
-            {
-                "run_id": run_id,
-                "key": p.key,
-                "step": p.step,
-                "value": p.value,
-                "timestamp": p.timestamp,
-            }
-            for p in points
-        ]
-        top = [
-            {"run_id": run_id, "key": p.key, "step": p.step, "value": p.value}
-            for p in latest.values()
-        ]
-        self._write(run_id, S.metrics.insert(), rows, (self._up_metrics, top))
+        insert, upsert_latest = self._sqlite_metrics
+        try:
+            with self._sqlite_tx() as cursor:
+                cursor.executemany(insert, rows)
+                cursor.executemany(upsert_latest, top)
+        except sqlite3.IntegrityError as exc:
+            raise self._missing_run(run_id, exc) from exc
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         rows = [{"run_id": run_id, "key": str(k), "value": str(v)} for k, v in tags.items()]
