@@ -140,9 +140,9 @@ class Pipeline:
             for p in consumer.dependencies:
                 want = consumer.types.get(p)
                 for producer in self.producers.get(p, ()):
-                    if len(producer.provides) != 1:
-                        continue
                     have = producer.return_type
+                    if have is want or len(producer.provides) != 1:
+                        continue  # identical annotations always match
                     if not compatible(have, want):
                         raise TypeMismatchError(
                             f"pipeline {self.name!r}: {_label(producer)} returns "
