@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from hyperflow._errors import DefinitionError
+from hyperflow._errors import DefinitionError, NestingError
 from hyperflow.core._spaces import Space
 
 if TYPE_CHECKING:
@@ -306,33 +306,10 @@ class NestedNode(Node):
         map_over: str | list[str] | tuple[str, ...] | None = None,
         variant: str | None = None,
     ) -> None:
-        from hyperflow._errors import NestingError
-
-        if not isinstance(name, str) or not name.isidentifier():
-            raise NestingError(f"as_node(name=...) must be an identifier, but got {name!r}")
         inputs = dict(inputs or {})
-        inner_inputs = pipeline.inputs
-        for outer, inner in inputs.items():
-            if inner not in inner_inputs:
-                raise NestingError(
-                    f"as_node({name!r}): inputs maps {outer!r} -> {inner!r}, but {inner!r} is "
-                    f"not an input of pipeline {pipeline.name!r} "
-                    f"(its inputs: {sorted(inner_inputs)})"
-                )
-        if outputs is None:
-            outputs = {o: o for o in pipeline.sinks}
-        for inner in outputs:
-            if inner not in pipeline.outputs:
-                raise NestingError(
-                    f"as_node({name!r}): outputs names {inner!r}, which pipeline "
-                    f"{pipeline.name!r} does not produce (it produces: {sorted(pipeline.outputs)})"
-                )
-        if variant is not None and len(outputs) != 1:
-            raise NestingError(
-                f"as_node({name!r}, variant={variant!r}) must expose exactly one output to be "
-                f"a variant, but exposes {sorted(outputs.values())}"
-            )
+        outputs = _checked_mapping(pipeline, name, inputs, outputs, variant)
         inner_to_outer = {inner: outer for outer, inner in inputs.items()}
+        inner_inputs = pipeline.inputs
         self.pipeline = pipeline
         self.name = name
         self.variant = variant
@@ -366,6 +343,39 @@ class NestedNode(Node):
 
     def __repr__(self) -> str:
         return f"NestedNode({self.key!r}, pipeline={self.pipeline.name!r})"
+
+
+def _checked_mapping(
+    pipeline: Pipeline,
+    name: str,
+    inputs: dict[str, str],
+    outputs: dict[str, str] | None,
+    variant: str | None,
+) -> dict[str, str]:
+    """Validate ``as_node``'s name and mappings; return ``outputs`` (default: the sinks)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise NestingError(f"as_node(name=...) must be an identifier, but got {name!r}")
+    for outer, inner in inputs.items():
+        if inner not in pipeline.inputs:
+            raise NestingError(
+                f"as_node({name!r}): inputs maps {outer!r} -> {inner!r}, but {inner!r} is "
+                f"not an input of pipeline {pipeline.name!r} "
+                f"(its inputs: {sorted(pipeline.inputs)})"
+            )
+    if outputs is None:
+        outputs = {o: o for o in pipeline.sinks}
+    for inner in outputs:
+        if inner not in pipeline.outputs:
+            raise NestingError(
+                f"as_node({name!r}): outputs names {inner!r}, which pipeline "
+                f"{pipeline.name!r} does not produce (it produces: {sorted(pipeline.outputs)})"
+            )
+    if variant is not None and len(outputs) != 1:
+        raise NestingError(
+            f"as_node({name!r}, variant={variant!r}) must expose exactly one output to be "
+            f"a variant, but exposes {sorted(outputs.values())}"
+        )
+    return outputs
 
 
 def to_node(item: Any) -> Node:
