@@ -170,3 +170,90 @@ def test_executor_reports_node_errors() -> None:
 
     with cf.ThreadPoolExecutor(2) as pool, pytest.raises(hf.NodeError, match="node 'boom' failed"):
         hf.Pipeline([boom]).run(inputs={"x": 1}, executor=pool, track=False)
+
+
+def _positive(v: float) -> None:
+    if v <= 0:
+        raise ValueError(f"expected a positive value, got {v}")
+
+
+def _mixed_pipeline() -> hf.Pipeline:
+    """Function nodes, a nested pipeline, a mapped one, a check and an uncached node."""
+
+    def double(v: float) -> float:
+        return 2 * v
+
+    inner = hf.Pipeline([double], name="inner")
+
+    def base(x: float) -> float:
+        return x + 1
+
+    @hf.node(check=_positive)
+    def checked(base: float) -> float:
+        return base
+
+    @hf.node(cache=False)
+    def fresh(checked: float) -> list[float]:
+        return [checked * 5, checked * 3]
+
+    def total(one: float, many: list[float]) -> float:
+        return one + sum(many)
+
+    return hf.Pipeline(
+        [
+            base,
+            checked,
+            fresh,
+            inner.as_node("one", inputs={"checked": "v"}, outputs={"double": "one"}),
+            inner.as_node(
+                "each", inputs={"fresh": "v"}, outputs={"double": "many"}, map_over="fresh"
+            ),
+            total,
+        ],
+        name="mixed",
+    )
+
+
+class _Steps(hf.RunHook):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bool, bool]] = []
+        self.lock = threading.Lock()
+
+    def node_finished(
+        self, *, key: str, cache_hit: bool, code_version: str | None = None, **_: object
+    ) -> None:
+        with self.lock:
+            self.seen.append((key, cache_hit, code_version is not None))
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["inline", "executor"])
+def test_every_driver_runs_and_reports_steps_alike(threads: bool) -> None:
+    """The inline loop and the executor's ready-queue share one step path: same values,
+    same hook reports, same cache behaviour, same check failures."""
+    from hyperflow.engine import MemoryCache
+
+    p = _mixed_pipeline()
+    pool = cf.ThreadPoolExecutor(3) if threads else None
+    try:
+        plain, cached, again = _Steps(), _Steps(), _Steps()
+        cache = MemoryCache()
+        r1 = p.run(inputs={"x": 1.0}, executor=pool, cache=False, hooks=[plain], track=False)
+        r2 = p.run(inputs={"x": 1.0}, executor=pool, cache=cache, hooks=[cached], track=False)
+        r3 = p.run(inputs={"x": 1.0}, executor=pool, cache=cache, hooks=[again], track=False)
+        with pytest.raises(hf.NodeCheckError, match="node 'checked' failed its check"):
+            p.run(inputs={"x": -5.0}, executor=pool, cache=cache, track=False)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    assert r1["total"] == r2["total"] == r3["total"] == 4.0 + (20.0 + 12.0)
+    leaves = {"base", "checked", "fresh", "one.double", "each.double", "total"}
+    nested = {"one", "each"}
+    assert set(r1.timings) == set(r2.timings) == leaves | nested
+    # every function step reports its code version, nested steps report none
+    assert {(k, v) for k, _, v in plain.seen} == {(k, True) for k in leaves} | {
+        (k, False) for k in nested
+    }
+    assert sorted(plain.seen) == sorted(cached.seen)  # first cached run: all misses
+    hits = {k for k, hit, _ in again.seen if hit}
+    assert hits == leaves - {"fresh"}  # `fresh` is never cached; its consumers still hit
+    assert [k for k, _, _ in again.seen].count("each.double") == 2  # once per mapped item
