@@ -103,13 +103,11 @@ class Cache(ABC):
     """
 
     max_bytes: int | None = None
-    _own_key: bytes | None = None
 
     def _signing_key(self) -> bytes | None:
         """The secret that signs entries, or ``None`` when the cache must not be used."""
-        if self._own_key is None:
-            self._own_key = os.urandom(32)
-        return self._own_key
+        key: bytes = self.__dict__.setdefault("_own_key", os.urandom(32))  # atomic: one key
+        return key
 
     # -- the contract ------------------------------------------------------------------------
     def save(self, key: str, value: Any, fingerprint: str) -> bool:
