@@ -5,11 +5,11 @@ version, parameters and input fingerprints) to a value and the value's own
 fingerprint, so a hit needs no re-hashing and downstream keys are known
 without loading the value.
 
-Entries are pickles, and unpickling runs code, so every entry is signed:
-``HMAC-SHA256(key, payload)`` and an HMAC of the header (fingerprint, length,
-payload MAC and the entry's key) with a secret this user alone holds (see
-``_cache_trust``). An entry that was forged, tampered with, moved to another
-key or written with another key is refused before anything is unpickled, and
+Entries are pickles, and unpickling runs code, so every entry is signed with
+a secret this user alone holds (see ``_cache_trust``): an HMAC-SHA256 of the
+payload, and one of the header (fingerprint, length, payload HMAC and the
+entry's key). An entry that was forged, tampered with, moved to another key or
+signed with another secret is refused before anything is unpickled, and
 recomputed.
 """
 
