@@ -74,6 +74,10 @@ def test_constant_overflow_is_an_error_when_the_constraint_is_made() -> None:
         Constraint("9**9**9 <= 1")
     with pytest.raises(hf.OptimizeError, match="cannot be evaluated"):
         Expression("exp(1000)")
+    with pytest.raises(hf.OptimizeError, match="too large for a float"):
+        Constraint("9" * 400 + " <= latency_ms")  # an int literal float() cannot hold
+    with pytest.raises(hf.OptimizeError, match="not a real number"):
+        Constraint("(-8) ** 0.5 <= latency_ms")  # a complex number, not a bound
 
 
 def test_overflow_from_a_metric_fails_the_trial_and_leaves_none_running() -> None:

@@ -26,12 +26,21 @@ __all__ = [
     "Objective",
 ]
 
+
+def _pow(a: float, b: float) -> float:
+    """``a ** b`` over the reals: a negative base with a fractional exponent is an error."""
+    result = a**b
+    if isinstance(result, complex):
+        raise ValueError(f"{a} ** {b} is not a real number")
+    return result
+
+
 _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
+    ast.Pow: _pow,
     ast.Mod: operator.mod,
 }
 _FUNCS: dict[str, Callable[..., float]] = {
@@ -66,7 +75,13 @@ def _shown(text: str, limit: int = 80) -> str:
 
 def _compile(node: ast.AST, text: str, names: set[str]) -> Evaluator:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        value = float(node.value)
+        try:
+            value = float(node.value)
+        except OverflowError:
+            raise OptimizeError(
+                f"number {_shown(str(node.value))} in expression {_shown(text)} is too large "
+                "for a float"
+            ) from None
         return lambda m: value
     if isinstance(node, ast.Name):
         name = node.id
