@@ -29,7 +29,7 @@ __all__ = [
 
 def _pow(a: float, b: float) -> float:
     """``a ** b`` over the reals: a negative base with a fractional exponent is an error."""
-    result = a**b
+    result: float | complex = a**b
     if isinstance(result, complex):
         raise ValueError(f"{a} ** {b} is not a real number")
     return result
