@@ -194,3 +194,23 @@ def test_study_plots_render_offline() -> None:
     assert 'data-param="features"' in study.plot_importance().svg
     parallel = study.plot_parallel()
     assert parallel.svg.startswith("<svg") and "model.setting" in parallel.svg
+
+
+def test_an_objective_error_leaves_no_parallel_trial_running() -> None:
+    url = "sqlite:///parallel.db"
+    with (
+        cf.ThreadPoolExecutor(2) as pool,
+        pytest.raises(hf.OptimizeError, match="uses 'valu'"),
+    ):
+        pl.slow.optimize(
+            objective="valu",
+            n_trials=4,
+            executor=pool,
+            n_jobs=2,
+            study="p",
+            storage=url,
+            track=False,
+            inputs={"pause": 0.05},
+        )
+    states = [t.state for t in optuna.load_study(study_name="p", storage=url).trials]
+    assert states == [optuna.trial.TrialState.FAIL] * 2  # both started trials ended
