@@ -99,38 +99,63 @@ def optimize(
             raise OptimizeError("n_trials=None needs sampler='grid' (one trial per grid point)")
         n_trials = len(enqueue)
     name = study or f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    ostudy = _open_study(name, open_storage(storage, study is not None), sampler_obj, goal)
-    _tag_study(ostudy, pipeline, goal)
-    result = Study(ostudy, goal, pipeline.name, earlier=_settled(ostudy))
-    if enqueue and not isinstance(sampler_obj, optuna.samplers.GridSampler):  # conditional grid
-        _enqueue(ostudy, enqueue, fixed_cfg)
+    storage_obj = open_storage(storage, study is not None)
+    result = _prepared_study(name, storage_obj, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
     base = TrialSpec(
-        pipeline,
-        dict(inputs or {}),
-        {},
-        metrics_out,
-        tuple(keep),
-        cache,
-        track,
+        pipeline=pipeline,
+        inputs=dict(inputs or {}),
+        config={},
+        metrics=metrics_out,
+        keep=tuple(keep),
+        cache=cache,
+        track=track,
         tags={"hyperflow.study": name},
     )
     own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
-    pool = executor or own_pool
-    search = Search(
-        study=result,
-        base=base,
-        fixed=fixed_cfg,
-        n_trials=n_trials,
-        executor=pool,
-        parallel=1 if pool is None else (n_jobs if n_jobs > 1 else cpus()),
-        deadline=None if timeout is None else time.monotonic() + timeout,
-        bar=TrialProgress(progress, n_trials, name),
-    )
     try:
-        run_search(search)
+        run_search(
+            Search(
+                study=result,
+                base=base,
+                fixed=fixed_cfg,
+                n_trials=n_trials,
+                executor=executor or own_pool,
+                parallel=_in_flight(executor or own_pool, n_jobs),
+                deadline=None if timeout is None else time.monotonic() + timeout,
+                bar=TrialProgress(progress, n_trials, name),
+            )
+        )
     finally:
         if own_pool is not None:
             own_pool.shutdown(wait=True, cancel_futures=True)
+    return result
+
+
+def _in_flight(pool: Executor | None, n_jobs: int) -> int:
+    """Trials kept running at once: 1 here; on an executor ``n_jobs``, or the core count."""
+    if pool is None:
+        return 1
+    return n_jobs if n_jobs > 1 else cpus()
+
+
+def _prepared_study(
+    name: str,
+    storage: BaseStorage,
+    sampler: BaseSampler,
+    objective: Objective,
+    pipeline: Pipeline,
+    enqueue: list[dict[str, Any]],
+    fixed: dict[str, Any],
+) -> Study:
+    """The study opened (abandoned trials recovered), tagged, and its grid points queued."""
+    import optuna
+
+    ostudy = _open_study(name, storage, sampler, objective)
+    ostudy.set_user_attr("hf_pipeline", pipeline.name)
+    ostudy.set_user_attr("hf_objective", repr(objective))
+    result = Study(ostudy, objective, pipeline.name, earlier=_settled(ostudy))
+    if enqueue and not isinstance(sampler, optuna.samplers.GridSampler):  # conditional grid
+        _enqueue(ostudy, enqueue, fixed)
     return result
 
 
@@ -187,11 +212,6 @@ def _open_study(
     if recovered:
         log.warning("study %s: %d abandoned trial(s) marked failed", name, recovered)
     return ostudy
-
-
-def _tag_study(ostudy: optuna.Study, pipeline: Pipeline, objective: Objective) -> None:
-    ostudy.set_user_attr("hf_pipeline", pipeline.name)
-    ostudy.set_user_attr("hf_objective", repr(objective))
 
 
 def _settled(ostudy: optuna.Study) -> int:
