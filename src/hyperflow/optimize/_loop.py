@@ -131,6 +131,8 @@ def _ask(search: Search) -> tuple[optuna.Trial, TrialSpec]:
     """A new trial and the spec that runs it."""
     trial = search.ostudy.ask()
     search.started += 1
+    trial.set_user_attr("hf_host", search.host)  # first: whose trial it is, for recovery
+    trial.set_user_attr("hf_pid", os.getpid())
     pipeline: Pipeline = search.base.pipeline
     try:
         config = pipeline.space.resolve(suggest_config(trial, pipeline.space, search.fixed))
@@ -138,8 +140,6 @@ def _ask(search: Search) -> tuple[optuna.Trial, TrialSpec]:
         _fail(search, trial, f"no config: {type(exc).__name__}: {exc}")
         raise
     trial.set_user_attr("hf_config", config)
-    trial.set_user_attr("hf_host", search.host)
-    trial.set_user_attr("hf_pid", os.getpid())
     tags = {**search.base.tags, "hyperflow.trial": str(trial.number)}
     return trial, replace(search.base, config=config, tags=tags)
 

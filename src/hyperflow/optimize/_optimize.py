@@ -8,7 +8,6 @@ content-addressed cache, so unchanged upstream nodes are not recomputed.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 import warnings
@@ -18,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
 from hyperflow.core import Pipeline
-from hyperflow.optimize._loop import Search, run_search, tell_state
+from hyperflow.optimize._loop import Search, run_search
 from hyperflow.optimize._objective import Objective
 from hyperflow.optimize._pool import TrialProgress, cpus, process_pool
+from hyperflow.optimize._recover import recover_abandoned
 from hyperflow.optimize._sampler import build_sampler, open_storage
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import CacheSpec, TrackSpec, TrialSpec
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from optuna.storages import BaseStorage
 
 __all__ = ["optimize"]
-
-log = logging.getLogger("hyperflow.optimize")
 
 
 def optimize(
@@ -208,9 +206,7 @@ def _open_study(
             f"study {name!r} exists with directions {existing}, but the objective has "
             f"{objective.directions}; use another study name"
         )
-    recovered = _recover_abandoned(ostudy)
-    if recovered:
-        log.warning("study %s: %d abandoned trial(s) marked failed", name, recovered)
+    recover_abandoned(ostudy)
     return ostudy
 
 
@@ -229,26 +225,3 @@ def _enqueue(ostudy: optuna.Study, configs: list[dict[str, Any]], fixed: dict[st
         params = {k: v for k, v in cfg.items() if k not in fixed}
         if tuple(sorted(params.items())) not in seen:
             ostudy.enqueue_trial(params, skip_if_exists=True)
-
-
-def _recover_abandoned(ostudy: optuna.Study) -> int:
-    """Mark trials left RUNNING by a dead process of this host as failed, with the reason.
-
-    The reason goes to the study's user attribute ``hf_error:<number>`` (Optuna's
-    public API sets trial attributes only through a live ``Trial``).
-    """
-    import optuna
-
-    from hyperflow.tracking import owner_alive
-
-    n = 0
-    now = time.time()
-    for t in ostudy.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        pid = t.user_attrs.get("hf_pid")
-        host = t.user_attrs.get("hf_host")
-        if isinstance(pid, int) and not owner_alive(host, pid, None, now):
-            reason = f"abandoned: process {pid} died while running it"
-            ostudy.set_user_attr(f"hf_error:{t.number}", reason)
-            tell_state(ostudy, t.number, state=optuna.trial.TrialState.FAIL)
-            n += 1
-    return n
