@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperflow.store.testing import postgres_schema_url
+from hyperflow.store.conformance import postgres_schema_url
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,13 @@ import pytest
 
 import hyperflow
 from hyperflow import _errors
+from tests.test_docstrings import DEPRECATED
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(hyperflow.__path__, "hyperflow."))
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(hyperflow.__path__, "hyperflow.")
+    if m.name not in DEPRECATED
+)
 for _module in MODULES:
     importlib.import_module(_module)
 
