@@ -10,6 +10,8 @@ from hyperflow._xml import drop_invalid_xml
 if TYPE_CHECKING:
     from hyperflow.monitor._report import ColumnDrift, DriftReport
 
+__all__ = ["render_html"]
+
 _W, _H = 360, 80
 _CSS = (
     "body{font:14px system-ui,sans-serif;margin:2em;color:#222}"

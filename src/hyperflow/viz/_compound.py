@@ -25,7 +25,7 @@ from hyperflow.viz._layered import Box, Layered, Link, layered_layout
 from hyperflow.viz._proper import Point
 from hyperflow.viz._text import text_width
 
-__all__ = ["CLUSTER_LABEL", "CLUSTER_PAD", "DiagramLayout", "Rect", "layout_view"]
+__all__ = ["CLUSTER_FONT", "CLUSTER_LABEL", "CLUSTER_PAD", "DiagramLayout", "Rect", "layout_view"]
 
 CLUSTER_PAD = 12.0
 CLUSTER_LABEL = 18.0
@@ -74,7 +74,7 @@ class _Level:
 
 
 # one stretch of a view edge: the level it crosses and the index of its link there
-Segment = tuple[str | None, int]
+_Segment = tuple[str | None, int]
 
 
 @dataclass(slots=True)
@@ -94,7 +94,7 @@ class _Plan:
     sizes: dict[str, tuple[float, float]]
     order: list[str | None] = field(default_factory=list)
     joins: set[str] = field(default_factory=set)  # the join points of flattened groups
-    segments: list[list[Segment]] = field(default_factory=list)
+    segments: list[list[_Segment]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -208,7 +208,7 @@ def _plan_levels(
     return plan
 
 
-def _split_edge(plan: _Plan, src: str, dst: str) -> list[Segment]:
+def _split_edge(plan: _Plan, src: str, dst: str) -> list[_Segment]:
     """Phase 2: the edge ``src -> dst`` as one link per level, joined at cluster ports.
 
     It climbs from the producer's level out through output ports to the deepest
@@ -218,7 +218,7 @@ def _split_edge(plan: _Plan, src: str, dst: str) -> list[Segment]:
     up = _ancestors(plan.node_cluster[src], parent)
     down = _ancestors(plan.node_cluster[dst], parent)
     common = next(a for a in up if a in down)
-    segs: list[Segment] = []
+    segs: list[_Segment] = []
     # the current end of the edge, as seen from the level it lives in
     term: str = src
     port: str | None = None
@@ -343,7 +343,7 @@ def _edge_points(
     solved: _Solved,
     origin: dict[str | None, Point],
     clusters: dict[str, Rect],
-    segs: list[Segment],
+    segs: list[_Segment],
 ) -> list[Point]:
     """Phase 5: one view edge's absolute route, its per-level stretches joined at borders."""
     pts: list[Point] = []
