@@ -154,6 +154,31 @@ def layered_layout(
     """
     if not boxes:
         return Layered({}, [], 0.0, 0.0)
+    g, crossings = _ordered_graph(boxes, links, effort)
+    y = _assign_y(g, node_gap, edge_gap, 4 if len(g.width) < 3000 else 2, frame)
+    spans: dict[str, list[int]] = {}
+    for i, gr in enumerate(g.group):
+        if gr is not None:
+            spans.setdefault(gr, []).append(i)
+    widths, gw = _layer_widths(g, spans, frame[0], group_width or {})
+    xs = _layer_xs(g, boxes, y, widths, layer_gap)
+    rects = _group_rects(g, spans, gw, xs, y, frame)
+    top = min([y[i] - g.height[i] / 2 for i in range(len(y))] + [r[1] for r in rects.values()])
+    bottom = max([y[i] + g.height[i] / 2 for i in range(len(y))] + [r[3] for r in rects.values()])
+    left = [xs[lay] - widths[lay] / 2 for lay in range(len(xs))]
+    right = [xs[lay] + widths[lay] / 2 for lay in range(len(xs))]
+    centers = {b.id: (xs[g.layer[i]], y[i] - top) for i, b in enumerate(boxes)}
+    routes = [
+        _route(g, chain, lk, xs, [v - top for v in y], left, right)
+        for chain, lk in zip(g.chains, links, strict=True)
+    ]
+    names = [[boxes[i].id for i in items if i < g.real] for items in g.layers]
+    groups = {gr: (r[0], r[1] - top, r[2], r[3] - top) for gr, r in rects.items()}
+    return Layered(centers, routes, right[-1], bottom - top, names, crossings, groups)
+
+
+def _ordered_graph(boxes: list[Box], links: list[Link], effort: float) -> tuple[ProperGraph, int]:
+    """Layers and orders with the fewest crossings: balanced layers, or plain longest-path."""
     g = ProperGraph(boxes, links, balance=True)
     crossings = reduce_crossings(g, effort)
     if crossings and len(g.width) < 400:  # also try plain longest-path layers
@@ -161,20 +186,26 @@ def layered_layout(
         c = reduce_crossings(other, effort)
         if c < crossings:
             g, crossings = other, c
-    size = len(g.width)
-    y = _assign_y(g, node_gap, edge_gap, 4 if size < 3000 else 2, frame)
-    # x: layer columns, wider gaps where edges must climb far
+    return g, crossings
+
+
+def _layer_widths(
+    g: ProperGraph, spans: dict[str, list[int]], pad: float, group_width: dict[str, float]
+) -> tuple[list[float], dict[str, float]]:
+    """Each layer's width (room for a group's frame included) and each group's inner width."""
     widths = [max((g.width[i] for i in items), default=0.0) for items in g.layers]
-    pad, label = frame
-    spans: dict[str, list[int]] = {}
-    for i, gr in enumerate(g.group):
-        if gr is not None:
-            spans.setdefault(gr, []).append(i)
     gw: dict[str, float] = {}
     for gr, items in spans.items():
-        gw[gr] = max([g.width[i] for i in items] + [(group_width or {}).get(gr, 0.0)])
+        gw[gr] = max([g.width[i] for i in items] + [group_width.get(gr, 0.0)])
         lay = g.layer[items[0]]
         widths[lay] = max(widths[lay], gw[gr] + 2 * pad)
+    return widths, gw
+
+
+def _layer_xs(
+    g: ProperGraph, boxes: list[Box], y: list[float], widths: list[float], layer_gap: float
+) -> list[float]:
+    """x of each layer's centre: wider gaps where edges must climb far, narrower at ports."""
     port_only = [
         bool(items) and all(i < g.real and boxes[i].pin is not None for i in items)
         for items in g.layers
@@ -193,6 +224,19 @@ def layered_layout(
         else:
             x = w / 2
         xs.append(x)
+    return xs
+
+
+def _group_rects(
+    g: ProperGraph,
+    spans: dict[str, list[int]],
+    gw: dict[str, float],
+    xs: list[float],
+    y: list[float],
+    frame: tuple[float, float],
+) -> dict[str, tuple[float, float, float, float]]:
+    """Each group's frame (x0, y0, x1, y1): padding around its members, its label on top."""
+    pad, label = frame
     rects: dict[str, tuple[float, float, float, float]] = {}
     for gr, items in spans.items():
         xc = xs[g.layer[items[0]]]
@@ -202,28 +246,31 @@ def layered_layout(
             xc + gw[gr] / 2 + pad,
             max(y[i] + g.height[i] / 2 for i in items) + pad,
         )
-    top = min([y[i] - g.height[i] / 2 for i in range(len(y))] + [r[1] for r in rects.values()])
-    bottom = max([y[i] + g.height[i] / 2 for i in range(len(y))] + [r[3] for r in rects.values()])
-    left = [xs[lay] - widths[lay] / 2 for lay in range(len(xs))]
-    right = [xs[lay] + widths[lay] / 2 for lay in range(len(xs))]
+    return rects
+
+
+def _route(
+    g: ProperGraph,
+    chain: list[int],
+    lk: Link,
+    xs: list[float],
+    y: list[float],
+    left: list[float],
+    right: list[float],
+) -> list[Point]:
+    """One link's route: out of its source's port, through its dummy points, into its target."""
     layer = g.layer
-    centers = {b.id: (xs[layer[i]], y[i] - top) for i, b in enumerate(boxes)}
-    routes: list[list[Point]] = []
-    for chain, lk in zip(g.chains, links, strict=True):
-        u, v = chain[0], chain[-1]
-        pts: list[Point] = [(xs[layer[u]] + g.width[u] / 2, y[u] - top + lk.src_dy)]
-        pts.append((right[layer[u]], pts[0][1]))
-        for item in chain[1:-1]:
-            pts.append((left[layer[item]], y[item] - top))
-            pts.append((right[layer[item]], y[item] - top))
-        yv = y[v] - top + lk.dst_dy
-        pts.append((left[layer[v]], yv))
-        pts.append((xs[layer[v]] - g.width[v] / 2, yv))
-        dedup = [pts[0]]
-        for p in pts[1:]:
-            if p != dedup[-1]:
-                dedup.append(p)
-        routes.append(dedup)
-    names = [[boxes[i].id for i in items if i < g.real] for items in g.layers]
-    groups = {gr: (r[0], r[1] - top, r[2], r[3] - top) for gr, r in rects.items()}
-    return Layered(centers, routes, right[-1], bottom - top, names, crossings, groups)
+    u, v = chain[0], chain[-1]
+    pts: list[Point] = [(xs[layer[u]] + g.width[u] / 2, y[u] + lk.src_dy)]
+    pts.append((right[layer[u]], pts[0][1]))
+    for item in chain[1:-1]:
+        pts.append((left[layer[item]], y[item]))
+        pts.append((right[layer[item]], y[item]))
+    yv = y[v] + lk.dst_dy
+    pts.append((left[layer[v]], yv))
+    pts.append((xs[layer[v]] - g.width[v] / 2, yv))
+    dedup = [pts[0]]
+    for p in pts[1:]:
+        if p != dedup[-1]:
+            dedup.append(p)
+    return dedup
