@@ -113,6 +113,7 @@ def test_each_error_round_trips_through_pickle(cls: type[Exception]) -> None:
     assert vars(back) == vars(err)
 
 
+@pytest.mark.slow
 def test_errors_raised_in_a_fresh_process_arrive_whole() -> None:
     """A spawned worker imports hyperflow afresh: classes and arguments must resolve there."""
     ctx = multiprocessing.get_context("spawn")
