@@ -67,6 +67,24 @@ def _isotonic(desired: list[float], weights: list[float], seps: list[float]) -> 
 def _assign_y(
     g: ProperGraph, node_gap: float, edge_gap: float, rounds: int, frame: tuple[float, float]
 ) -> list[float]:
+    """y of every item: packed layers, then sweeps pulling each item towards its neighbours."""
+    y, seps_of = _packed_y(g, node_gap, edge_gap, frame)
+    n = len(g.layers)
+    for _ in range(rounds):
+        for lay in range(1, n):
+            _place_layer(g, y, seps_of[lay], lay, True, False)
+        for lay in range(n - 2, -1, -1):
+            _place_layer(g, y, seps_of[lay], lay, False, True)
+    for _ in range(rounds):
+        for lay in range(n):
+            _place_layer(g, y, seps_of[lay], lay, True, True)
+    return y
+
+
+def _packed_y(
+    g: ProperGraph, node_gap: float, edge_gap: float, frame: tuple[float, float]
+) -> tuple[list[float], list[list[float]]]:
+    """Each layer packed and centred on 0, and the minimum separations within each layer."""
     real = g.real
     group = g.group
     h = g.height
@@ -88,47 +106,44 @@ def _assign_y(
             y[item] = total
         for item in items:
             y[item] -= total / 2
+    return y, seps_of
+
+
+def _place_layer(
+    g: ProperGraph, y: list[float], seps: list[float], lay: int, use_up: bool, use_down: bool
+) -> None:
+    """Move layer ``lay`` as near as its separations allow to the weighted mean of its
+    neighbours above (``use_up``) and/or below (``use_down``); long edges weigh more."""
+    real = g.real
 
     def weight(a: int, b: int) -> float:
         dummies = (a >= real) + (b >= real)
         return 8.0 if dummies == 2 else 2.0 if dummies == 1 else 1.0
 
-    def place(lay: int, use_up: bool, use_down: bool) -> None:
-        items = g.layers[lay]
-        desired: list[float] = []
-        weights: list[float] = []
-        for item in items:
-            sw = 0.0
-            swy = 0.0
-            if use_up:
-                for o, o_dy, my_dy in g.up[item]:
-                    w = weight(o, item)
-                    sw += w
-                    swy += w * (y[o] + o_dy - my_dy)
-            if use_down:
-                for o, o_dy, my_dy in g.down[item]:
-                    w = weight(o, item)
-                    sw += w
-                    swy += w * (y[o] + o_dy - my_dy)
-            if sw == 0.0:
-                desired.append(y[item])
-                weights.append(0.05)
-            else:
-                desired.append(swy / sw)
-                weights.append(sw)
-        for item, v in zip(items, _isotonic(desired, weights, seps_of[lay]), strict=True):
-            y[item] = v
-
-    n = len(g.layers)
-    for _ in range(rounds):
-        for lay in range(1, n):
-            place(lay, True, False)
-        for lay in range(n - 2, -1, -1):
-            place(lay, False, True)
-    for _ in range(rounds):
-        for lay in range(n):
-            place(lay, True, True)
-    return y
+    items = g.layers[lay]
+    desired: list[float] = []
+    weights: list[float] = []
+    for item in items:
+        sw = 0.0
+        swy = 0.0
+        if use_up:
+            for o, o_dy, my_dy in g.up[item]:
+                w = weight(o, item)
+                sw += w
+                swy += w * (y[o] + o_dy - my_dy)
+        if use_down:
+            for o, o_dy, my_dy in g.down[item]:
+                w = weight(o, item)
+                sw += w
+                swy += w * (y[o] + o_dy - my_dy)
+        if sw == 0.0:
+            desired.append(y[item])
+            weights.append(0.05)
+        else:
+            desired.append(swy / sw)
+            weights.append(sw)
+    for item, v in zip(items, _isotonic(desired, weights, seps), strict=True):
+        y[item] = v
 
 
 def layered_layout(
