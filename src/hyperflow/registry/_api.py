@@ -16,7 +16,13 @@ from hyperflow.core import NestedNode, Pipeline
 from hyperflow.registry._catalog import AliasMove, Catalog, ModelVersion
 from hyperflow.registry._predictor import Predictor
 from hyperflow.registry._semver import SemVer
-from hyperflow.store import ArtifactStore, MetadataStore, get_artifact_store, get_store
+from hyperflow.store import (
+    ArtifactStore,
+    MetadataStore,
+    get_artifact_store,
+    get_store,
+    untracked_hint,
+)
 
 __all__ = [
     "CodeVersionWarning",
@@ -193,7 +199,10 @@ def register(
     catalog = Catalog(meta)  # type: ignore[arg-type]
     run = meta.get_run(run_id)
     if run is None:
-        raise RegistryError(f"no run {run_id!r} in {meta.url}; pick one from hf.runs.search()")
+        raise RegistryError(
+            f"no run {run_id!r} in {meta.url}; pick one from hf.runs.search()"
+            + untracked_hint(run_id)
+        )
     if run.status != "finished":
         raise RegistryError(f"run {run_id} is {run.status}, not finished; register a finished run")
     ref, pipeline = _predict_ref(predict)

@@ -35,10 +35,14 @@ from hyperflow.store._project import (
     DEFAULT_ARTIFACTS,
     DEFAULT_STORE_URL,
     find_project_root,
+    note_untracked,
     project_config,
     resolve_artifact_root,
     resolve_store_url,
     store_configured,
+    store_exists,
+    tracking_default,
+    untracked_hint,
 )
 from hyperflow.store._query import Condition, QueryError, parse_where
 from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
@@ -71,12 +75,16 @@ __all__ = [
     "get_artifact_store",
     "get_prediction_log",
     "get_store",
+    "note_untracked",
     "parse_where",
     "project_config",
     "resolve_artifact_root",
     "resolve_store_url",
     "serialize",
     "store_configured",
+    "store_exists",
+    "tracking_default",
     "type_name",
+    "untracked_hint",
     "upgrade",
 ]
