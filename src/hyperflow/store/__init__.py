@@ -40,7 +40,7 @@ from hyperflow.store._project import (
     resolve_store_url,
     store_configured,
 )
-from hyperflow.store._query import Condition, QueryError, parse_where
+from hyperflow.store._query import Condition, QueryError, parse_where, where_keys
 from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
 from hyperflow.store._sql import SQLStore
 
@@ -79,4 +79,5 @@ __all__ = [
     "store_configured",
     "type_name",
     "upgrade",
+    "where_keys",
 ]
