@@ -71,7 +71,7 @@ def test_nested_runs_record_their_parent() -> None:
         r = hf.Pipeline([double], name="p").run(inputs={"x": 1}, track=True)
     assert hf.runs.get(trial.id).parent_id == study.id
     assert hf.runs.get(r.run_id).parent_id == study.id
-    children = hf.runs.search(parent=study.id)
+    children = hf.runs.search(parent_run=study.id)
     assert set(children["run_id"]) == {trial.id, r.run_id}
 
 

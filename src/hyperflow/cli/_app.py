@@ -327,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # Hints written for Python users, said the command line's way.
 _CLI_HINTS = {
+    "hf.runs.search() or `hyperflow runs list`": "`hyperflow runs list`",
     "hf.runs.search()": "`hyperflow runs list`",
     "hf.registry.models()": "`hyperflow models list`",
     "hf.registry.versions()": "`hyperflow models show NAME`",

@@ -5,6 +5,7 @@ A registered model is an inference pipeline plus the fitted artifacts of one run
 
 from hyperflow.registry._api import (
     CodeVersionWarning,
+    RecomputedArtifactWarning,
     RegistrySource,
     archive,
     delete,
@@ -16,6 +17,7 @@ from hyperflow.registry._api import (
     pipeline_code_version,
     record_suite_result,
     register,
+    remove_alias,
     rollback,
     search,
     set_alias,
@@ -40,6 +42,7 @@ __all__ = [
     "ModelVersion",
     "PredictionInputError",
     "Predictor",
+    "RecomputedArtifactWarning",
     "RegistrySource",
     "RowSchema",
     "SemVer",
@@ -55,6 +58,7 @@ __all__ = [
     "pipeline_code_version",
     "record_suite_result",
     "register",
+    "remove_alias",
     "rollback",
     "search",
     "set_alias",

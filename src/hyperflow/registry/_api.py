@@ -19,6 +19,7 @@ from hyperflow.registry._semver import SemVer
 from hyperflow.store import (
     ArtifactStore,
     MetadataStore,
+    RunRecord,
     get_artifact_store,
     get_store,
     untracked_hint,
@@ -26,6 +27,7 @@ from hyperflow.store import (
 
 __all__ = [
     "CodeVersionWarning",
+    "RecomputedArtifactWarning",
     "RegistrySource",
     "archive",
     "delete",
@@ -37,6 +39,7 @@ __all__ = [
     "pipeline_code_version",
     "record_suite_result",
     "register",
+    "remove_alias",
     "rollback",
     "search",
     "set_alias",
@@ -52,6 +55,14 @@ StoreArg = MetadataStore | str | None
 
 class CodeVersionWarning(UserWarning):
     """The importable predict pipeline differs from the code that was registered."""
+
+
+class RecomputedArtifactWarning(UserWarning):
+    """``register`` recomputed artifacts the run had not stored (listed in the version's
+    lineage under ``recomputed_artifacts``)."""
+
+
+RECOMPUTED_KEY = "recomputed_artifacts"
 
 
 def _catalog(store: StoreArg) -> Catalog:
@@ -165,6 +176,20 @@ def _recompute(
     return out
 
 
+def _find_run(meta: MetadataStore, run_id: str) -> RunRecord:
+    from hyperflow._errors import TrackingError
+    from hyperflow.tracking.runs import resolve_id
+
+    try:
+        full = resolve_id(run_id, store=meta)
+    except TrackingError as exc:
+        raise RegistryError(str(exc) + untracked_hint(run_id)) from exc
+    run = meta.get_run(full)
+    if run is None:
+        raise RegistryError(f"run {full!r} was deleted from {meta.url} meanwhile")
+    return run
+
+
 def register(
     name: str,
     *,
@@ -184,11 +209,14 @@ def register(
 
     Args:
         name: the model's name.
-        run_id: the tracked run whose outputs are the fitted artifacts.
+        run_id: the tracked run whose outputs are the fitted artifacts (its id or a
+            unique prefix of it).
         predict: the inference pipeline (module-level object or ``"module:attr"``).
         artifacts: the run outputs the inference pipeline consumes as inputs.
         bump: ``major``, ``minor`` or ``patch`` over the newest version; or give ``version``.
-        train, inputs: to recompute artifacts the run did not store (at its recorded config).
+        train, inputs: to recompute artifacts the run did not store (at its recorded config);
+            a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
+            under ``recomputed_artifacts``.
 
     Returns:
         The new, immutable ``ModelVersion``.
@@ -197,14 +225,11 @@ def register(
     meta = get_store(store)
     art_store = get_artifact_store(artifact_store)
     catalog = Catalog(meta)  # type: ignore[arg-type]
-    run = meta.get_run(run_id)
-    if run is None:
-        raise RegistryError(
-            f"no run {run_id!r} in {meta.url}; pick one from hf.runs.search()"
-            + untracked_hint(run_id)
-        )
+    run = _find_run(meta, run_id)
     if run.status != "finished":
-        raise RegistryError(f"run {run_id} is {run.status}, not finished; register a finished run")
+        raise RegistryError(
+            f"run {run.run_id} is {run.status}, not finished; register a finished run"
+        )
     ref, pipeline = _predict_ref(predict)
     missing_inputs = [a for a in artifacts if a not in pipeline.inputs]
     if missing_inputs:
@@ -231,7 +256,14 @@ def register(
     }
     if missing:
         bound.update(_recompute(run, missing, train, inputs, art_store, meta))
-        lineage["recomputed_artifacts"] = missing
+        lineage[RECOMPUTED_KEY] = missing
+        message = (
+            f"recomputed artifact(s) {', '.join(map(repr, missing))} that run {run.run_id} had "
+            f"not stored, at the run's config, and stored them (noted in the version's lineage "
+            f"under {RECOMPUTED_KEY!r}); keep them next time with optimize(keep=...)"
+        )
+        log.warning(message)
+        warnings.warn(message, RecomputedArtifactWarning, stacklevel=2)
     lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
     code = pipeline_code_version(pipeline)
     lineage["predict"] = {"ref": ref, "code_version": code}
@@ -250,7 +282,7 @@ def register(
             "description": description,
         },
     )
-    log.info("registered %s:%s from run %s", name, text, run_id)
+    log.info("registered %s:%s from run %s", name, text, run.run_id)
     return catalog.get(name, text)
 
 
@@ -284,6 +316,19 @@ def set_alias(
     return _catalog(store).move_alias(name, alias, version, reason=reason)
 
 
+def remove_alias(
+    name: str, alias: str, *, reason: str | None = None, store: StoreArg = None
+) -> AliasMove:
+    """Remove ``alias`` from model ``name``; the removal is recorded in the alias history.
+
+    Raises:
+        RegistryError: unknown model or alias (the known ones are listed), or ``latest``
+            (which is virtual).
+    """
+    _check_name(name)
+    return _catalog(store).move_alias(name, alias, None, reason=reason)
+
+
 def rollback(
     name: str, alias: str, *, reason: str | None = None, store: StoreArg = None
 ) -> AliasMove:
@@ -299,7 +344,10 @@ def history(name: str, alias: str, *, store: StoreArg = None) -> list[AliasMove]
 
 
 def archive(name: str, version: str, *, store: StoreArg = None) -> None:
-    """Hide a version from ``latest`` and searches (it stays loadable by its version)."""
+    """Hide a version from ``latest`` and searches (it stays loadable by its version).
+
+    Refused while an alias points at it (archived versions take no aliases).
+    """
     _catalog(store).set_status(name, version, "archived")
 
 
@@ -366,6 +414,8 @@ def search(
 
     catalog = _catalog(store)
     node = parse_where(where) if where else None
+    if name is not None:
+        catalog.require_model(name)
     out = []
     for model in [name] if name else catalog.models():
         for mv in catalog.versions(model, include_archived=include_archived):

@@ -8,6 +8,7 @@ which each move starts where the previous one ended.
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import json
 import time
@@ -139,8 +140,16 @@ class Catalog:
                 r[0] for r in conn.execute(sa.select(S.models.c.name).order_by(S.models.c.name))
             ]
 
+    def require_model(self, name: str) -> None:
+        """Raise ``RegistryError`` (naming the known models) when ``name`` is not registered."""
+        with self.store.engine.connect() as conn:
+            if conn.execute(sa.select(S.models.c.name).where(S.models.c.name == name)).first():
+                return
+            raise RegistryError(self._missing(conn, name, "versions"))
+
     def versions(self, name: str, *, include_archived: bool = True) -> list[ModelVersion]:
         """Every version of ``name``, newest (highest precedence) first."""
+        self.require_model(name)
         with self.store.engine.connect() as conn:
             q = sa.select(S.model_versions).where(S.model_versions.c.name == name)
             if not include_archived:
@@ -180,8 +189,13 @@ class Catalog:
     def _missing(self, conn: sa.Connection, name: str, what: str) -> str:
         known = conn.execute(sa.select(S.models.c.name).where(S.models.c.name == name)).first()
         if known is None:
-            names = [r[0] for r in conn.execute(sa.select(S.models.c.name))]
-            return f"no model {name!r} in the registry (models: {', '.join(names) or 'none'})"
+            names = sorted(r[0] for r in conn.execute(sa.select(S.models.c.name)))
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            return (
+                f"no model {name!r} in the registry{hint} (models: {', '.join(names) or 'none'}); "
+                "register one with hf.registry.register"
+            )
         versions = [
             r[0]
             for r in conn.execute(
@@ -199,6 +213,7 @@ class Catalog:
         )
 
     def history(self, name: str, alias: str) -> list[AliasMove]:
+        self.require_model(name)
         with self.store.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(S.alias_history)
@@ -297,6 +312,8 @@ class Catalog:
                 )
             ).first()
             previous = None if current is None else str(current[0])
+            if version is None and previous is None:
+                raise RegistryError(self._missing(conn, name, f"alias {alias!r}"))
             now = time.time()
             if version is None:
                 conn.execute(
@@ -362,6 +379,12 @@ class Catalog:
                 raise RegistryError(
                     f"cannot delete {name}:{version}: alias(es) {', '.join(sorted(pointing))} "
                     "point at it; move them first (set_alias/rollback), or archive it instead"
+                )
+            if status == "archived" and pointing:
+                raise RegistryError(
+                    f"cannot archive {name}:{version}: alias(es) {', '.join(sorted(pointing))} "
+                    "point at it, and archived versions take no aliases; move or remove them "
+                    "first (set_alias/rollback/remove_alias)"
                 )
             where = (S.model_versions.c.name == name) & (S.model_versions.c.version == version)
             if conn.execute(sa.select(S.model_versions.c.version).where(where)).first() is None:

@@ -44,7 +44,7 @@ from hyperflow.store._project import (
     tracking_default,
     untracked_hint,
 )
-from hyperflow.store._query import Condition, QueryError, parse_where
+from hyperflow.store._query import Condition, QueryError, parse_where, where_keys
 from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
 from hyperflow.store._sql import SQLStore
 
@@ -87,4 +87,5 @@ __all__ = [
     "type_name",
     "untracked_hint",
     "upgrade",
+    "where_keys",
 ]

@@ -178,6 +178,26 @@ class MetadataStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Ids of the runs whose id starts with ``prefix``, sorted (at most ``limit``).
+
+        ``%`` and ``_`` in ``prefix`` are plain characters.
+        """
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its params, metrics, tags, nodes and artifact references.
+
+        Artifact bytes stay (they are content-addressed and may be shared). Raises
+        ``StoreError`` for an unknown run, and for a run that a registered model
+        version was built from (naming the versions).
+        """
+
+    @abc.abstractmethod
+    def known_keys(self, kind: str) -> list[str]:
+        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has."""
+
+    @abc.abstractmethod
     def running_runs(self) -> list[RunRecord]:
         """Runs whose status is still ``running`` (to detect abandoned ones)."""
 

@@ -23,7 +23,14 @@ import sqlalchemy as sa
 from hyperflow._errors import StoreError
 from hyperflow.store import _schema as S
 
-__all__ = ["Condition", "QueryError", "compile_order", "compile_where", "parse_where"]
+__all__ = [
+    "Condition",
+    "QueryError",
+    "compile_order",
+    "compile_where",
+    "parse_where",
+    "where_keys",
+]
 
 ATTRIBUTES = ("run_id", "name", "pipeline", "status", "parent_id", "start_time", "end_time")
 _TOKEN = re.compile(
@@ -169,6 +176,21 @@ def parse_where(text: str) -> Node:
 Condition(field='params.model', op='=', value='lr')])
     """
     return _Parser(text).parse()
+
+
+def where_keys(node: Node) -> list[tuple[str, str]]:
+    """The ``(kind, key)`` pairs of the ``metrics.``/``params.``/``tags.`` fields in a filter."""
+    out: list[tuple[str, str]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Condition):
+            head, _, key = item.field.partition(".")
+            if head in ("metrics", "params", "tags") and key and (head, key) not in out:
+                out.append((head, key))
+        else:
+            stack.extend(reversed(item[1]))
+    return out
 
 
 def _compare(col: Any, op: str, value: Any) -> Any:

@@ -14,14 +14,12 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from hyperflow._errors import StoreError
 from hyperflow.store import _schema as S
@@ -34,52 +32,13 @@ from hyperflow.store._base import (
 )
 from hyperflow.store._migrate import upgrade
 from hyperflow.store._query import compile_order, compile_where, parse_where
+from hyperflow.store._sqlite import sqlite_setup
 
 __all__ = ["SQLStore"]
 
 _CHUNK = 500
 _METRIC_COLS = ("run_id", "key", "step", "value", "timestamp")
 _LATEST_COLS = ("run_id", "key", "step", "value")
-
-
-_BUSY_SECONDS = 60.0
-
-
-def _set_wal(cur: Any) -> None:
-    """Switch the file to WAL, waiting out other connections doing the same.
-
-    Changing the journal mode needs an exclusive lock, and SQLite answers
-    "database is locked" at once, without its busy handler, while another
-    connection opens or converts a new file; so this retries with backoff.
-    """
-    deadline = time.monotonic() + _BUSY_SECONDS
-    delay = 0.001
-    while True:
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
-def _sqlite_setup(engine: sa.Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=60000")
-        _set_wal(cur)
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _param_row(run_id: str, key: str, value: Any) -> dict[str, Any]:
@@ -127,7 +86,7 @@ class SQLStore(MetadataStore):
                 "postgresql+psycopg://user@host/db (pip install 'hyperflow[postgres]')"
             ) from exc
         if self.dialect == "sqlite":
-            _sqlite_setup(self.engine)
+            sqlite_setup(self.engine)
         try:
             upgrade(self.engine)
         except sa.exc.OperationalError as exc:
@@ -495,6 +454,43 @@ class SQLStore(MetadataStore):
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
             return self._records(conn, conn.execute(stmt).all())
+
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = (
+            sa.select(S.runs.c.run_id)
+            .where(S.runs.c.run_id.like(escaped + "%", escape="\\"))
+            .order_by(S.runs.c.run_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(stmt)]
+
+    def delete_run(self, run_id: str) -> None:
+        mv = S.model_versions
+        with self._tx() as conn:
+            self._require(conn, run_id)
+            used = conn.execute(
+                sa.select(mv.c.name, mv.c.version).where(mv.c.run_id == run_id).order_by(mv.c.name)
+            ).all()
+            if used:
+                refs = ", ".join(f"{n}:{v}" for n, v in used)
+                raise StoreError(
+                    f"cannot delete run {run_id}: registered model version(s) {refs} were built "
+                    "from it; delete those versions first (hf.registry.delete), or keep the run"
+                )
+            for table in (S.metrics, S.latest_metrics, S.params, S.tags, S.nodes, S.artifacts):
+                conn.execute(sa.delete(table).where(table.c.run_id == run_id))
+            conn.execute(sa.delete(S.runs).where(S.runs.c.run_id == run_id))
+
+    def known_keys(self, kind: str) -> list[str]:
+        tables = {"metrics": S.latest_metrics, "params": S.params, "tags": S.tags}
+        if kind not in tables:
+            raise StoreError(f"kind must be one of {', '.join(tables)}, but got {kind!r}")
+        table = tables[kind]
+        stmt = sa.select(table.c.key).distinct().order_by(table.c.key)
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(stmt)]
 
     def running_runs(self) -> list[RunRecord]:
         stmt = sa.select(*[c for c in S.runs.c if c.name != "lineage"]).where(
