@@ -68,8 +68,9 @@ def test_errors_are_one_line_with_exit_code(
     assert err.count("\n") == 1 and "Traceback" not in err
     with pytest.raises(Exception, match="unknown config key"):
         main(["--debug", "run", "--set", "model.C=3"])
-    assert main(["run", "--set", "oops"]) == 1
-    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main(["run", "--set", "oops"]) == 2  # a usage error, as click reports them
+    err = capsys.readouterr().err
+    assert "KEY=VALUE" in err and "'--set'" in err and "Try 'hyperflow run --help'" in err
 
 
 def test_no_train_pipeline_configured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

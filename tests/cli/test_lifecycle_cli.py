@@ -81,5 +81,11 @@ def test_cache_info_and_clear(tmp_path: Path) -> None:
     info = _json(["cache", "info"])
     assert info["enabled"] and info["bytes"] > 0
     assert Path(info["path"]).is_relative_to(tmp_path)
-    assert runner.invoke(app, ["cache", "clear"]).exit_code == 0
+    refused = runner.invoke(app, ["cache", "clear"], input="n\n")
+    assert refused.exit_code == 1 and "delete every cached value" in refused.output
+    assert _json(["cache", "info"])["bytes"] > 0  # asked, refused: nothing deleted
+    assert runner.invoke(app, ["cache", "clear"], input="y\n").exit_code == 0
+    assert _json(["cache", "info"])["bytes"] == 0
+    _json(["run", "--set", "model.scale=2.5"])
+    assert runner.invoke(app, ["cache", "clear", "--yes"]).exit_code == 0
     assert _json(["cache", "info"])["bytes"] == 0

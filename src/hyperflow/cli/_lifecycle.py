@@ -86,4 +86,6 @@ def serve(
         options["max_batch_size"] = max_batch_size
     if max_wait_ms is not None:
         options["max_wait_ms"] = max_wait_ms
-    run_server(ref, host=host, port=port, log_level=log_level, access_log=access_log, **options)
+    if not access_log:
+        options["access_log"] = False
+    run_server(ref, host=host, port=port, log_level=log_level, **options)

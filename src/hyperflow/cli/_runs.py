@@ -51,7 +51,7 @@ def resolve_run(prefix: str) -> str:
 
     if not require_store("runs"):
         raise CliError(f"no run {prefix!r}: there is no store here")
-    return hf.runs.get(prefix).run_id
+    return hf.runs.resolve_id(prefix)
 
 
 @runs_app.command("list")
@@ -72,7 +72,7 @@ def runs_list(
     df = hf.runs.search(
         pipeline=pipeline, where=where, order_by=order_by or "-start_time", limit=limit
     )
-    keep = ("run_id", "pipeline", "status", "start_time", "duration_s")
+    keep = ("run_id", "name", "pipeline", "status", "start_time", "duration_s")
     cols = [c for c in df.columns if c in keep or c.startswith("metrics.")]
     rows = df[cols].to_dict(orient="records")
     short = short_ids([str(r["run_id"]) for r in rows])
