@@ -96,12 +96,10 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a pipeline once and print its outputs and per-node timings."""
+    given, config = parse_assignments(input_, "--input"), parse_assignments(set_, "--set")
     project = _project()
     pipe = _pipeline(project, pipeline)
-    inputs = {**project.inputs, **parse_assignments(input_, "--input")}
-    result = pipe.run(
-        inputs=inputs, config=parse_assignments(set_, "--set"), outputs=output or None
-    )
+    result = pipe.run(inputs={**project.inputs, **given}, config=config, outputs=output or None)
     timings = result.timings
     data = {
         "run_id": result.run_id,
@@ -143,6 +141,7 @@ def optimize(
 
     On an existing study (--study), --trials N runs N more trials.
     """
+    given = parse_assignments(input_, "--input")
     project = _project()
     pipe = _pipeline(project, pipeline)
     opts = project.optimize
@@ -151,7 +150,7 @@ def optimize(
     before = _trials_so_far(name)
     study_obj = pipe.optimize(
         objective=obj,
-        inputs={**project.inputs, **parse_assignments(input_, "--input")},
+        inputs={**project.inputs, **given},
         n_trials=trials if trials is not None else int(opts.get("trials", 20)),
         sampler=sampler or opts.get("sampler", "tpe"),
         seed=seed if seed is not None else opts.get("seed"),
@@ -251,17 +250,17 @@ def viz(
     ] = None,
 ) -> None:
     """Draw the pipeline as Mermaid, DOT, SVG or HTML."""
-    pipe = _pipeline(_project(), pipeline)
     config = parse_assignments(set_, "--set")
+    if fmt not in ("mermaid", "dot", "svg", "html"):
+        usage_error(f"must be one of mermaid, dot, svg, html, but got {fmt!r}", "--format")
+    pipe = _pipeline(_project(), pipeline)
     if fmt == "mermaid":
         text = pipe.to_mermaid(depth=depth, config=config)
     elif fmt == "dot":
         text = pipe.to_dot(depth=depth, config=config)
-    elif fmt in ("svg", "html"):
+    else:
         fig = pipe.visualize(depth=depth, config=config)
         text = fig.svg if fmt == "svg" else fig._repr_html_()
-    else:
-        raise CliError(f"--format must be one of mermaid, dot, svg, html, but got {fmt!r}")
     if out is None:
         sys.stdout.write(text)
     else:

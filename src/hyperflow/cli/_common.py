@@ -179,5 +179,5 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, Mapping | list | tuple):
-        return _markup(json.dumps(to_jsonable(value)))
+        return _markup(json.dumps(to_jsonable(value), ensure_ascii=False))
     return "" if value is None else _markup(value)
