@@ -14,6 +14,7 @@ from hyperflow.cli._common import (
     human_seconds,
     inert,
     parse_assignments,
+    usage_error,
 )
 from hyperflow.cli._project import Project, import_ref, load_project
 
