@@ -176,3 +176,33 @@ def test_annotated_without_space_is_a_plain_parameter() -> None:
     p = hf.Pipeline([f])
     assert p.inputs == ("x",)
     assert len(p.space) == 0
+
+
+def test_facades_keep_their_types() -> None:
+    """``Pipeline.run``/``optimize``/``visualize`` return the precise types they forward."""
+    import os
+    import typing
+    from concurrent.futures import Executor
+
+    from hyperflow.engine import Cache, RunHook, RunResult
+    from hyperflow.optimize import Objective, Study
+    from hyperflow.store import MetadataStore
+    from hyperflow.viz import Figure
+
+    names = {
+        "os": os,
+        "Executor": Executor,
+        "Cache": Cache,
+        "RunHook": RunHook,
+        "RunResult": RunResult,
+        "Objective": Objective,
+        "Study": Study,
+        "MetadataStore": MetadataStore,
+        "Figure": Figure,
+    }
+    run = typing.get_type_hints(hf.Pipeline.run, localns=names)
+    assert run["return"] is RunResult
+    assert run["cache"] == bool | str | os.PathLike[str] | Cache | None
+    assert run["track"] == bool | str | MetadataStore | None
+    assert typing.get_type_hints(hf.Pipeline.optimize, localns=names)["return"] is Study
+    assert typing.get_type_hints(hf.Pipeline.visualize, localns=names)["return"] is Figure

@@ -55,7 +55,7 @@ def node(
     check: Any = None,
 ) -> Callable[[F], F]: ...
 def node(
-    func: Any = None,
+    func: F | None = None,
     /,
     *,
     output: str | None = None,
@@ -63,7 +63,7 @@ def node(
     version: str | None = None,
     cache: bool = True,
     check: Any = None,
-) -> Any:
+) -> F | Callable[[F], F]:
     """Declare how a function takes part in a pipeline; the function is returned unchanged.
 
     Args:

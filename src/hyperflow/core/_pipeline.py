@@ -21,8 +21,12 @@ from hyperflow.core._spaces import Choice
 from hyperflow.core._types import compatible, type_name
 
 if TYPE_CHECKING:
+    import os
     from concurrent.futures import Executor
 
+    from hyperflow.engine import Cache, RunHook, RunResult
+    from hyperflow.optimize import Objective, Study
+    from hyperflow.store import MetadataStore
     from hyperflow.viz import Figure
 
 __all__ = ["Pipeline"]
@@ -242,12 +246,12 @@ class Pipeline:
         outputs: str | Sequence[str] | None = None,
         *,
         executor: Executor | None = None,
-        cache: Any = None,
-        track: Any = None,
-        hooks: Sequence[Any] = (),
+        cache: bool | str | os.PathLike[str] | Cache | None = None,
+        track: bool | str | MetadataStore | None = None,
+        hooks: Sequence[RunHook] = (),
         tags: Mapping[str, str] | None = None,
         parent_run: str | None = None,
-    ) -> Any:
+    ) -> RunResult:
         """Run the nodes needed for ``outputs`` (default: every final output).
 
         Args:
@@ -256,8 +260,10 @@ class Pipeline:
             outputs: one output name or several; unrelated branches never run.
             executor: any ``concurrent.futures.Executor`` to run independent nodes
                 concurrently (a Dask ``Client.get_executor()`` too).
-            cache: ``None`` (default cache), ``False`` (off), or a cache instance.
-            track: ``None`` (track when a store is configured), ``False``, or a store.
+            cache: ``None`` or ``True`` (the default cache), ``False`` (off), ``"memory"``,
+                a folder path, or a ``hyperflow.engine.Cache`` instance.
+            track: ``None`` (track when a store is configured), ``False`` (off),
+                ``True`` (the default store), a store URL, or a ``MetadataStore``.
             hooks: extra ``hyperflow.engine.RunHook`` objects.
             tags: tags recorded with the tracked run.
             parent_run: id of a parent run (e.g. the study a trial belongs to).
@@ -281,10 +287,16 @@ class Pipeline:
             parent_run=parent_run,
         )
 
-    def optimize(self, *, objective: Any, **options: Any) -> Any:
+    def optimize(self, *, objective: Objective | str, **options: Any) -> Study:
         """Search this pipeline's space for the best config: see ``hyperflow.optimize.optimize``.
 
-        Returns a ``Study`` (``study.best.config``, ``study.best.value``, ...).
+        Args:
+            objective: an ``hf.Objective`` (or an expression string to maximize).
+            **options: every other keyword of ``hyperflow.optimize.optimize``
+                (``inputs``, ``n_trials``, ``sampler``, ``seed``, ``n_jobs``, ``study``, ...).
+
+        Returns:
+            The ``Study`` (``study.best.config``, ``study.best.value``, ...).
         """
         from hyperflow.optimize import optimize
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from hyperflow._errors import SpaceError
 
 __all__ = ["Bool", "Choice", "Float", "Int", "Space"]
+
+_V = TypeVar("_V")
 
 
 class Space:
@@ -35,7 +37,7 @@ class Space:
         """A JSON-able description of the domain (used by tracking and pictures)."""
         raise NotImplementedError
 
-    def check(self, value: Any, *, key: str) -> Any:
+    def check(self, value: _V, *, key: str) -> _V:
         """Return ``value`` if it lies in the domain, else raise a ``ConfigError``."""
         from hyperflow._errors import ConfigError
 
