@@ -75,17 +75,27 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="One log line per request.")
     ] = True,
+    fd: Annotated[
+        int | None,
+        typer.Option(help="Serve on this already-bound listening socket (as uvicorn --fd)."),
+    ] = None,
 ) -> None:
-    """Serve a registered model over HTTP (Ctrl-C stops and flushes the prediction log)."""
+    """Serve a registered model over HTTP (Ctrl-C stops and flushes the prediction log).
+
+    The project root is on the import path, so the model's predict module imports from any
+    folder of the project.
+    """
+    import socket
+
     from hyperflow.serve import serve as run_server
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"access_log": access_log}
+    if fd is not None:
+        options["sockets"] = [socket.socket(fileno=fd)]
     if poll is not None:
         options["poll_interval_s"] = poll
     if max_batch_size is not None:
         options["max_batch_size"] = max_batch_size
     if max_wait_ms is not None:
         options["max_wait_ms"] = max_wait_ms
-    if not access_log:
-        options["access_log"] = False
     run_server(ref, host=host, port=port, log_level=log_level, **options)
