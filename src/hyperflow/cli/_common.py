@@ -136,6 +136,9 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+_WHOLE = ("run_id", "version")
+
+
 def emit(
     data: Any,
     *,
@@ -159,7 +162,11 @@ def emit(
         cols = list(columns or (list(data[0]) if data else []))
         table = Table(title=heading)
         for c in cols:
-            table.add_column(_markup(c), overflow="fold")
+            if c in _WHOLE:  # ids are never cut: shown whole or already shortened, uniquely
+                width = max([len(str(row.get(c) or "")) for row in data] + [len(c)])
+                table.add_column(_markup(c), no_wrap=True, min_width=width)
+            else:
+                table.add_column(_markup(c), overflow="fold")
         for row in data:
             table.add_row(*(_cell(row.get(c)) for c in cols))
         console.print(table)
