@@ -62,13 +62,14 @@ def help_without_command(ctx: typer.Context) -> None:
 
 
 def enter_project() -> None:
-    """Put the project root (found from pyproject.toml / hyperflow.toml upward) first on the
-    import path, the same way for every command, so its modules import from any sub-folder."""
+    """Put the project root (found from pyproject.toml / hyperflow.toml upward; outside a
+    project, the current folder, as ``python -m`` does) first on the import path, the same
+    way for every command, so the project's modules import from any of its folders."""
     from hyperflow._project import find_project_root
 
-    root = find_project_root()
-    if root is not None and str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    root = str(find_project_root() or Path.cwd())
+    if root not in sys.path:
+        sys.path.insert(0, root)
 
 
 def _project() -> Project:
