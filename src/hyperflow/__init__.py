@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from hyperflow._errors import (
     CacheError,
     ConfigError,
+    ConfigWarning,
     CycleError,
     DefinitionError,
     DuplicateOutputError,
@@ -51,6 +52,7 @@ __all__ = [
     "CacheError",
     "Choice",
     "ConfigError",
+    "ConfigWarning",
     "CycleError",
     "DefinitionError",
     "DuplicateOutputError",

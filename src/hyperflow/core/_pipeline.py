@@ -15,7 +15,7 @@ from hyperflow._errors import (
 )
 from hyperflow.core._config import Param, SearchSpace
 from hyperflow.core._graph import find_cycle, topological_order
-from hyperflow.core._node import NestedNode, Node, to_node
+from hyperflow.core._node import FunctionNode, NestedNode, Node, to_node
 from hyperflow.core._plan import Plan, build_plan
 from hyperflow.core._spaces import Choice
 from hyperflow.core._types import compatible, type_name
@@ -73,12 +73,7 @@ class Pipeline:
         self.nodes: dict[str, Node] = {}
         for n in built:
             if n.key in self.nodes:
-                other = self.nodes[n.key]
-                raise DuplicateOutputError(
-                    f"pipeline {name!r}: nodes {_label(other)} and {_label(n)} both produce "
-                    f"{n.key!r}; give them distinct @hf.node(variant=...) names to make them "
-                    "alternatives, or rename one"
-                )
+                raise DuplicateOutputError(_duplicate_message(name, self.nodes[n.key], n))
             self.nodes[n.key] = n
         self.producers: dict[str, list[Node]] = {}
         for n in built:
@@ -117,7 +112,9 @@ class Pipeline:
         self.outputs: tuple[str, ...] = tuple(producers)
         self.sinks: tuple[str, ...] = tuple(o for o in producers if o not in consumed)
         self._check_types(built)
-        self.space: SearchSpace = SearchSpace(self._space_params(built))
+        self.space: SearchSpace = SearchSpace(
+            self._space_params(built), {p: [u.key for u in users] for p, users in free.items()}
+        )
         self._plans: dict[Any, Plan] = {}  # plans are pure functions of the key; nodes are fixed
 
     # -- validation ---------------------------------------------------------------------
@@ -143,9 +140,9 @@ class Pipeline:
             for p in consumer.dependencies:
                 want = consumer.types.get(p)
                 for producer in self.producers.get(p, ()):
-                    if len(producer.provides) != 1:
-                        continue
                     have = producer.return_type
+                    if have is want or len(producer.provides) != 1:
+                        continue  # identical annotations always match
                     if not compatible(have, want):
                         raise TypeMismatchError(
                             f"pipeline {self.name!r}: {_label(producer)} returns "
@@ -368,6 +365,49 @@ class Pipeline:
         from hyperflow.core._render import to_dot
 
         return to_dot(self, depth=depth, config=config)
+
+
+def _duplicate_message(pipeline: str, first: Node, second: Node) -> str:
+    """Two nodes with one key: the same node listed twice, or two that collide."""
+    if _wrapped(first) is _wrapped(second):
+        what = "function" if isinstance(second, FunctionNode) else "node"
+        return (
+            f"pipeline {pipeline!r}: {what} {second.name!r} is listed twice; "
+            "list each node once"
+        )
+    if _origin(first) == _origin(second):  # e.g. two closures made by one factory
+        return (
+            f"pipeline {pipeline!r}: two different functions named {second.name!r}, both "
+            f"{_origin(first)}, produce {second.key!r}; give them distinct "
+            "@hf.node(output=...) or @hf.node(variant=...) names"
+        )
+    return (
+        f"pipeline {pipeline!r}: {_label(first)} from {_origin(first)} and {_label(second)} "
+        f"from {_origin(second)} both produce {second.key!r}; give them distinct "
+        "@hf.node(variant=...) names to make them alternatives, or rename one"
+    )
+
+
+def _wrapped(n: Node) -> object:
+    """The object a node stands for: its function, its pipeline, or itself."""
+    if isinstance(n, FunctionNode):
+        return n.func
+    if isinstance(n, NestedNode):
+        return n.pipeline
+    return n
+
+
+def _origin(n: Node) -> str:
+    """Where a node comes from: ``module.qualname (file:line)``, or what it wraps."""
+    if isinstance(n, FunctionNode):
+        func = n.func
+        code = getattr(func, "__code__", None)
+        where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+        module = getattr(func, "__module__", None) or "?"
+        return f"{module}.{getattr(func, '__qualname__', n.name)}{where}"
+    if isinstance(n, NestedNode):
+        return f"pipeline {n.pipeline.name!r} (id {id(n.pipeline):#x})"
+    return f"{type(n).__name__} at {id(n):#x}"
 
 
 def _label(n: Node) -> str:

@@ -97,6 +97,36 @@ def build_plan(
                 f"pipeline {pipeline.name!r} has no output {out!r}{hint} "
                 f"(outputs: {', '.join(producers)})"
             )
+    selected = _select(pipeline, config, requested, given)
+    index = pipeline.order_index
+    steps: list[Step | NestedStep] = []
+    for node in sorted(selected, key=lambda n: index[n.key]):
+        args = tuple((p, p) for p in node.dependencies if p in producers or p in given)
+        if isinstance(node, NestedNode):
+            steps.append(_nested_step(node, config, args, given))
+        elif isinstance(node, FunctionNode):
+            prefix = node.config_prefix + "."
+            consts = {p: config[prefix + p] for p in node.tunables}
+            steps.append(Step(node, args, consts))
+        else:
+            raise DefinitionError(
+                f"node {node.key!r} is a {type(node).__name__}, which cannot run; "
+                "build nodes from functions or nested pipelines"
+            )
+    return Plan(pipeline, dict(config), steps, requested, tuple(sorted(given)))
+
+
+def _select(
+    pipeline: Pipeline,
+    config: Mapping[str, Any],
+    requested: tuple[str, ...],
+    given: Collection[str],
+) -> list[Node]:
+    """The active producers that ``requested`` needs, walking back from it.
+
+    Raises ``InputError`` naming every missing input at once.
+    """
+    producers = pipeline.producers
     selected: dict[str, Node] = {}
     missing: dict[str, list[str]] = {}
     stack = list(requested)
@@ -122,22 +152,7 @@ def build_plan(
                 missing.setdefault(p, []).append(chosen.key)
     if missing:
         raise InputError(_missing_message(pipeline, missing))
-    index = pipeline.order_index
-    steps: list[Step | NestedStep] = []
-    for node in sorted(selected.values(), key=lambda n: index[n.key]):
-        args = tuple((p, p) for p in node.dependencies if p in producers or p in given)
-        if isinstance(node, NestedNode):
-            steps.append(_nested_step(node, config, args, given))
-        elif isinstance(node, FunctionNode):
-            prefix = node.config_prefix + "."
-            consts = {p: config[prefix + p] for p in node.tunables}
-            steps.append(Step(node, args, consts))
-        else:
-            raise DefinitionError(
-                f"node {node.key!r} is a {type(node).__name__}, which cannot run; "
-                "build nodes from functions or nested pipelines"
-            )
-    return Plan(pipeline, dict(config), steps, requested, tuple(sorted(given)))
+    return list(selected.values())
 
 
 def _nested_step(
