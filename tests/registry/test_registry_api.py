@@ -7,6 +7,7 @@ import pytest
 
 import hyperflow as hf
 from hyperflow import registry
+from hyperflow.store import QueryError
 from tests.registry import models
 
 
@@ -78,3 +79,25 @@ def test_recomputed_artifact_warns_and_is_noted_under_a_stable_key(store_url: st
         "demo", run_id=str(r.run_id), predict=models.predict, store=store_url
     )
     assert "recomputed_artifacts" not in again.lineage
+
+
+def test_search_filters_in_the_store_with_every_operator(store_url: str) -> None:
+    rid = _run(store_url)
+    for team in ("a", "b"):
+        registry.register(
+            "demo", run_id=rid, predict=models.predict, tags={"team": team}, store=store_url
+        )
+    registry.register("demo", run_id=rid, predict=models.predict, version="1.0.0",
+                      store=store_url)
+    registry.set_alias("demo", "production", "0.2.0", store=store_url)
+
+    def found(where: str) -> list[str]:
+        return [m.version for m in registry.search(where=where, store=store_url)]
+
+    assert found("version = '1.0.0'") == ["1.0.0"]
+    assert found("version like '0.%'") == ["0.2.0", "0.1.0"]
+    assert found("tags.team is null") == ["1.0.0"]
+    assert found("tags.team like 'b%' and alias = 'production'") == ["0.2.0"]
+    assert found("alias = 'latest' or alias = 'production'") == ["1.0.0", "0.2.0"]
+    with pytest.raises(QueryError, match=r"no model version has metric 'acc'.*latency_ms"):
+        found("metrics.acc > 0.5")

@@ -25,7 +25,6 @@ from hyperflow.registry._api import (
     suite_results,
     versions,
 )
-from hyperflow.registry._catalog import AliasMove, ModelVersion
 from hyperflow.registry._predictor import (
     ModelSource,
     PredictionInputError,
@@ -33,10 +32,13 @@ from hyperflow.registry._predictor import (
     RowSchema,
     StaticSource,
 )
-from hyperflow.registry._semver import SemVer, bump
+from hyperflow.registry._semver import Bump, SemVer, bump
+from hyperflow.store import AliasAction, AliasMove, ModelVersion, VersionStatus
 
 __all__ = [
+    "AliasAction",
     "AliasMove",
+    "Bump",
     "CodeVersionWarning",
     "ModelSource",
     "ModelVersion",
@@ -47,6 +49,7 @@ __all__ = [
     "RowSchema",
     "SemVer",
     "StaticSource",
+    "VersionStatus",
     "archive",
     "bump",
     "delete",

@@ -8,7 +8,10 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
 * :func:`serialize` / :func:`deserialize`: safe formats per type;
 * :func:`find_project_root`, :func:`resolve_store_url`, :func:`resolve_artifact_root`;
 * :class:`PredictionLog` (:class:`SQLPredictionLog`, :class:`InMemoryPredictionLog`) and
-  :func:`get_prediction_log`: the served-prediction log, written by serving.
+  :func:`get_prediction_log`: the served-prediction log, written by serving;
+* :class:`RegistryStore` (:class:`SQLRegistryStore`, from ``store.registry_store()``):
+  model versions, aliases and their history, written by the registry;
+* :func:`parse_where`: the one filter language of every search.
 """
 
 from hyperflow.store._artifacts import FileArtifactStore
@@ -45,6 +48,15 @@ from hyperflow.store._project import (
     untracked_hint,
 )
 from hyperflow.store._query import Condition, QueryError, parse_where, where_keys
+from hyperflow.store._registry_base import (
+    AliasAction,
+    AliasMove,
+    ModelVersion,
+    NewVersion,
+    RegistryStore,
+    VersionStatus,
+)
+from hyperflow.store._registry_sql import SQLRegistryStore
 from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
 from hyperflow.store._sql import SQLStore
 
@@ -54,6 +66,8 @@ __all__ = [
     "FORMATS",
     "HEAD",
     "RUN_STATUSES",
+    "AliasAction",
+    "AliasMove",
     "ArtifactRecord",
     "ArtifactStore",
     "Condition",
@@ -62,13 +76,18 @@ __all__ = [
     "InMemoryPredictionLog",
     "MetadataStore",
     "MetricPoint",
+    "ModelVersion",
+    "NewVersion",
     "NodeRecord",
     "PredictionLog",
     "PredictionRecord",
     "QueryError",
+    "RegistryStore",
     "RunRecord",
     "SQLPredictionLog",
+    "SQLRegistryStore",
     "SQLStore",
+    "VersionStatus",
     "current_revision",
     "deserialize",
     "find_project_root",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hyperflow.store._registry_base import RegistryStore
 
 __all__ = [
     "RUN_STATUSES",
@@ -203,6 +206,18 @@ class MetadataStore(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (the store may be used again afterwards)."""
+
+    def registry_store(self) -> RegistryStore:
+        """The model registry kept alongside these runs.
+
+        Raises ``StoreError`` for stores that keep no registry (the default).
+        """
+        from hyperflow._errors import StoreError
+
+        raise StoreError(
+            f"the metadata store {self.url!r} keeps no model registry; use a SQL store "
+            "(sqlite:///path.db or postgresql+psycopg://...) for hf.registry"
+        )
 
 
 class ArtifactStore(abc.ABC):
