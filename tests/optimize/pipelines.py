@@ -94,14 +94,24 @@ MEETING = threading.Barrier(4)
 
 
 def meet(x: Annotated[float, hf.Float(0.0, 1.0)] = 0.5) -> dict[str, float]:
-    MEETING.wait(timeout=60)  # broken (and the trial failed) when trials do not overlap
+    MEETING.wait(timeout=20)  # broken (and the trial failed) when trials do not overlap
     return {"value": x}
 
 
 meeting = hf.Pipeline([meet], name="meeting")
 
+MEETING2 = threading.Barrier(2)
 
-class TrialPruned(Exception):  # noqa: N818 - Optuna's name, on purpose: not Optuna's class
+
+def meet2(x: Annotated[float, hf.Float(0.0, 1.0)] = 0.5) -> dict[str, float]:
+    MEETING2.wait(timeout=20)
+    return {"value": x}
+
+
+meeting2 = hf.Pipeline([meet2], name="meeting2")
+
+
+class TrialPruned(Exception):  # Optuna's name on purpose, not Optuna's class
     """Named like Optuna's exception, but a user's own: a failure, not a pruned trial."""
 
 

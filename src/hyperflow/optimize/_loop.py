@@ -155,7 +155,8 @@ def _best_text(study: Study) -> str:
 
 def _finish(search: Search, trial: optuna.Trial, outcome: TrialOutcome) -> None:
     _tell(search, trial, outcome)
-    search.bar.update(_best_text(search.study))
+    if search.bar.enabled:  # reading the best trial reads every trial: only for the bar
+        search.bar.update(_best_text(search.study))
 
 
 def _run_here(search: Search, trial: optuna.Trial, spec: TrialSpec) -> None:
