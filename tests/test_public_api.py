@@ -50,3 +50,18 @@ def test_py_typed_is_shipped() -> None:
     import pathlib
 
     assert (pathlib.Path(hyperflow.__file__).parent / "py.typed").exists()
+
+
+def test_store_testing_is_a_deprecated_alias_of_store_conformance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from hyperflow.store import conformance
+
+    monkeypatch.delitem(sys.modules, "hyperflow.store.testing", raising=False)
+    with pytest.warns(DeprecationWarning, match=r"hyperflow\.store\.conformance"):
+        old = importlib.import_module("hyperflow.store.testing")
+    assert old.__all__ == conformance.__all__
+    for name in conformance.__all__:
+        assert getattr(old, name) is getattr(conformance, name)

@@ -7,13 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hyperflow._errors import HyperflowError
+from hyperflow._errors import RefError
 
 __all__ = ["RefError", "find_ref", "import_ref"]
-
-
-class RefError(HyperflowError):
-    """A ``module:attr`` reference cannot be imported or found."""
 
 
 def import_ref(ref: str, root: Path | None = None) -> Any:

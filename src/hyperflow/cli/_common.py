@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from hyperflow._errors import HyperflowError
+from hyperflow._errors import CliError
 
 __all__ = [
     "CliError",
@@ -22,10 +22,6 @@ __all__ = [
     "to_jsonable",
     "usage_error",
 ]
-
-
-class CliError(HyperflowError):
-    """A command failed for a reason the user can fix (printed as one ``error:`` line)."""
 
 
 def usage_error(message: str, option: str) -> NoReturn:
