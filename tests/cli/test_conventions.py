@@ -118,3 +118,52 @@ def test_errors_do_not_point_to_python_functions(capsys: pytest.CaptureFixture[s
     assert main(["runs", "show", "0000dead"]) == 1
     err = _out(capsys)[1]
     assert "hyperflow runs list" in err and "hf.runs" not in err
+
+
+VARIANTS = '''from typing import Annotated
+
+import hyperflow as hf
+
+
+def dataset(seed: int = 0) -> list[float]:
+    return [float(seed + i) for i in range(4)]
+
+
+@hf.node(output="model", variant="logreg")
+def logreg(dataset: list[float], C: Annotated[float, hf.Float(0.1, 10.0)] = 1.0) -> float:
+    return C * sum(dataset)
+
+
+@hf.node(output="model", variant="tree")
+def tree(dataset: list[float], max_depth: Annotated[int, hf.Int(1, 8)] = 3) -> float:
+    return float(max_depth)
+
+
+train = hf.Pipeline([dataset, logreg, tree], name="variants")
+'''
+
+
+@pytest.fixture
+def variants(tmp_path: Path) -> Path:
+    (tmp_path / "varmod.py").write_text(VARIANTS, encoding="utf-8")
+    (tmp_path / "hyperflow.toml").write_text('train = "varmod:train"\n', encoding="utf-8")
+    return tmp_path
+
+
+def test_no_silent_acceptance_of_config(
+    variants: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--set", "model=logreg", "--set", "model.tree.max_depth=2"]) == 0
+    err = _out(capsys)[1]
+    assert err.startswith("warning: config key 'model.tree.max_depth' has no effect")
+    assert "Traceback" not in err and ".py:" not in err  # one line, no source location
+    assert main(["run", "--set", "model=tre"]) == 1
+    assert "did you mean 'tree'?" in _out(capsys)[1]
+    assert main(["run", "--set", "model=tree", "--set", "model.tree.max_depth=abc"]) == 1
+    err = _out(capsys)[1]
+    assert "'model.tree.max_depth' expects an int, but got 'abc'" in err
+    assert main(["run", "--set", "dataset.seed=3"]) == 2
+    err = _out(capsys)[1]
+    assert "pass it as --input seed=3" in err and "'--set'" in err and "Python" not in err
+    assert main(["run", "--input", "seed=3", "--json"]) == 0
+    assert json.loads(_out(capsys)[0])["outputs"]["model"] == 18.0

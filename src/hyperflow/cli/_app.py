@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from hyperflow._errors import ConfigError
 from hyperflow.cli._common import (
     CliError,
     emit,
@@ -101,7 +103,18 @@ def run(
     given, config = parse_assignments(input_, "--input"), parse_assignments(set_, "--set")
     project = _project()
     pipe = _pipeline(project, pipeline)
-    result = pipe.run(inputs={**project.inputs, **given}, config=config, outputs=output or None)
+    try:
+        result = pipe.run(
+            inputs={**project.inputs, **given}, config=config, outputs=output or None
+        )
+    except ConfigError as exc:
+        if exc.input_name is None or exc.key not in config:
+            raise
+        usage_error(
+            f"{exc.key!r} is not a config key: {exc.input_name!r} is an input of the "
+            f"pipeline; pass it as --input {exc.input_name}={json.dumps(config[exc.key])}",
+            "--set",
+        )
     timings = result.timings
     data = {
         "run_id": result.run_id,
