@@ -153,3 +153,19 @@ def test_import_and_help_load_no_heavy_dependency(code: str) -> None:
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     loaded = set(out.stdout.strip().splitlines()[-1].strip("[]").replace("'", "").split(", "))
     assert not loaded & set(HEAVY), f"imported eagerly: {sorted(loaded & set(HEAVY))}"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "start"), [("svg", "<svg"), ("html", "<div"), ("mermaid", "flowchart"), ("dot", "digraph")]
+)
+def test_viz_formats_depth_and_out(
+    fmt: str, start: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _weather_project(tmp_path)
+    assert main(["viz", "--format", fmt, "--depth", "1", "--set", "model=forest"]) == 0
+    text = capsys.readouterr().out
+    assert text.lstrip().startswith(start), text[:80]
+    assert main(["viz", "-f", fmt, "--out", f"dag.{fmt}"]) == 0
+    assert (tmp_path / f"dag.{fmt}").read_text().lstrip().startswith(start)
+    assert main(["viz", "--format", "png"]) == 2
+    assert "'--format'" in capsys.readouterr().err
