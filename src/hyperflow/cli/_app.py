@@ -345,6 +345,7 @@ _CLI_HINTS = {
     "hf.runs.search()": "`hyperflow runs list`",
     "hf.registry.models()": "`hyperflow models list`",
     "hf.registry.versions()": "`hyperflow models show NAME`",
+    "hf.registry.versions(name)": "`hyperflow models show NAME`",
     "hf.registry.register()": "`hyperflow register`",
     "hf.registry.set_alias()": "`hyperflow promote`",
 }
