@@ -25,15 +25,25 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 KILLED_AT_RENAME = """
 import os, signal, sys
-sys.addaudithook(
-    lambda event, args: os.kill(os.getpid(), signal.SIGKILL) if event == "os.rename" else None
-)
+
+def _hook(event, args):
+    if event == "os.rename":  # os.replace too; only the renames of our temporary files
+        name = os.path.basename(os.fsdecode(args[0]))
+        if name.startswith(".tmp-") or name.endswith(".tmp"):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+sys.addaudithook(_hook)
 """
 
 
 def _killed_writer(tmp_path: Path, body: str) -> None:
     script = KILLED_AT_RENAME + textwrap.dedent(body)
-    env = dict(os.environ, PYTHONPATH=SRC, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=SRC,
+        PYTHONDONTWRITEBYTECODE="1",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
     proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == -signal.SIGKILL
 

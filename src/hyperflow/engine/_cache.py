@@ -5,11 +5,11 @@ version, parameters and input fingerprints) to a value and the value's own
 fingerprint, so a hit needs no re-hashing and downstream keys are known
 without loading the value.
 
-Entries are pickles, and unpickling runs code, so every entry is signed:
-``HMAC-SHA256(key, payload)`` and an HMAC of the header (fingerprint, length,
-payload MAC and the entry's key) with a secret this user alone holds (see
-``_cache_trust``). An entry that was forged, tampered with, moved to another
-key or written with another key is refused before anything is unpickled, and
+Entries are pickles, and unpickling runs code, so every entry is signed with
+a secret this user alone holds (see ``_cache_trust``): an HMAC-SHA256 of the
+payload, and one of the header (fingerprint, length, payload HMAC and the
+entry's key). An entry that was forged, tampered with, moved to another key or
+signed with another secret is refused before anything is unpickled, and
 recomputed.
 """
 
@@ -103,13 +103,11 @@ class Cache(ABC):
     """
 
     max_bytes: int | None = None
-    _own_key: bytes | None = None
 
     def _signing_key(self) -> bytes | None:
         """The secret that signs entries, or ``None`` when the cache must not be used."""
-        if self._own_key is None:
-            self._own_key = os.urandom(32)
-        return self._own_key
+        key: bytes = self.__dict__.setdefault("_own_key", os.urandom(32))  # atomic: one key
+        return key
 
     # -- the contract ------------------------------------------------------------------------
     def save(self, key: str, value: Any, fingerprint: str) -> bool:
