@@ -38,7 +38,7 @@ def run_pipeline(
     tracker = _tracking_hook(track, tags, parent_run)
     if tracker is not None:
         all_hooks.append(tracker)
-    return execute_pipeline(
+    result = execute_pipeline(
         pipeline,
         inputs=inputs,
         config=config,
@@ -47,6 +47,11 @@ def run_pipeline(
         hooks=all_hooks,
         cache=get_cache(cache),
     )
+    if tracker is None:
+        from hyperflow.store import note_untracked
+
+        note_untracked(result.run_id)
+    return result
 
 
 def _tracking_hook(
@@ -54,13 +59,13 @@ def _tracking_hook(
     tags: Mapping[str, str] | None,
     parent_run: str | None,
 ) -> RunHook | None:
-    """``track``: None (on when a store is configured), False, True, a URL or a store."""
+    """``track``: None (on unless ``HYPERFLOW_TRACKING=off``), False, True, a URL or a store."""
     if track is False:
         return None
     if track is None:
-        from hyperflow.store import store_configured
+        from hyperflow.store import tracking_default
 
-        if not store_configured():
+        if not tracking_default():
             return None
         track = True
     from hyperflow.tracking import TrackingHook

@@ -177,9 +177,10 @@ def test_missing_artifact_is_recomputed_and_noted(store_url: str) -> None:
     r = models.train.run(config={"model.scale": 3.0}, outputs=["metrics"], track=store_url)
     with pytest.raises(hf.RegistryError, match=r"has no artifact.*'model'.*pass train="):
         registry.register("demo", run_id=r.run_id, predict=models.predict, store=store_url)
-    mv = registry.register(
-        "demo", run_id=r.run_id, predict=models.predict, train=models.train, store=store_url
-    )
+    with pytest.warns(registry.RecomputedArtifactWarning, match=r"recomputed.*'model'"):
+        mv = registry.register(
+            "demo", run_id=r.run_id, predict=models.predict, train=models.train, store=store_url
+        )
     assert mv.lineage["recomputed_artifacts"] == ["model"]
     assert registry.load("demo:0.1.0", store=store_url)({"x": 1.0, "group": "a"}) == 3.0 + 4.5
     assert "model" in hf.runs.get(r.run_id, store=store_url).artifacts

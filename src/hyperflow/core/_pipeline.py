@@ -259,8 +259,10 @@ class Pipeline:
                 concurrently (a Dask ``Client.get_executor()`` too).
             cache: ``None`` or ``True`` (the default cache), ``False`` (off), ``"memory"``,
                 a folder path, or a ``hyperflow.engine.Cache`` instance.
-            track: ``None`` (track when a store is configured), ``False`` (off),
-                ``True`` (the default store), a store URL, or a ``MetadataStore``.
+            track: ``None`` (track unless ``HYPERFLOW_TRACKING=off``; the default store is
+                created on the first write, under the project root or the current folder),
+                ``False`` (off), ``True`` (the default store), a store URL, or a
+                ``MetadataStore``.
             hooks: extra ``hyperflow.engine.RunHook`` objects.
             tags: tags recorded with the tracked run.
             parent_run: id of a parent run (e.g. the study a trial belongs to).

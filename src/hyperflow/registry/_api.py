@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
-import json
 import logging
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hyperflow._errors import RegistryError
 from hyperflow._refs import find_ref, import_ref, import_trusted_ref
 from hyperflow.core import NestedNode, Pipeline
-from hyperflow.registry._catalog import AliasMove, Catalog, ModelVersion
 from hyperflow.registry._predictor import Predictor
-from hyperflow.registry._semver import SemVer
-from hyperflow.store import ArtifactStore, MetadataStore, get_artifact_store, get_store
+from hyperflow.registry._semver import Bump, SemVer, bump_part
+from hyperflow.store import (
+    AliasMove,
+    ArtifactStore,
+    MetadataStore,
+    ModelVersion,
+    NewVersion,
+    RegistryStore,
+    RunRecord,
+    VersionStatus,
+    get_artifact_store,
+    get_store,
+    untracked_hint,
+)
 
 __all__ = [
     "CodeVersionWarning",
+    "RecomputedArtifactWarning",
     "RegistrySource",
     "archive",
     "delete",
@@ -31,6 +43,7 @@ __all__ = [
     "pipeline_code_version",
     "record_suite_result",
     "register",
+    "remove_alias",
     "rollback",
     "search",
     "set_alias",
@@ -48,8 +61,23 @@ class CodeVersionWarning(UserWarning):
     """The importable predict pipeline differs from the code that was registered."""
 
 
-def _catalog(store: StoreArg) -> Catalog:
-    return Catalog(get_store(store))  # type: ignore[arg-type]
+class RecomputedArtifactWarning(UserWarning):
+    """``register`` recomputed artifacts the run had not stored (listed in the version's
+    lineage under ``recomputed_artifacts``)."""
+
+
+RECOMPUTED_KEY = "recomputed_artifacts"
+
+
+def _catalog(store: StoreArg) -> RegistryStore:
+    return get_store(store).registry_store()
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database (containers)
+        return "unknown"
 
 
 def _check_name(name: str) -> None:
@@ -159,13 +187,27 @@ def _recompute(
     return out
 
 
+def _find_run(meta: MetadataStore, run_id: str) -> RunRecord:
+    from hyperflow._errors import TrackingError
+    from hyperflow.tracking.runs import resolve_id
+
+    try:
+        full = resolve_id(run_id, store=meta)
+    except TrackingError as exc:
+        raise RegistryError(str(exc) + untracked_hint(run_id)) from exc
+    run = meta.get_run(full)
+    if run is None:
+        raise RegistryError(f"run {full!r} was deleted from {meta.url} meanwhile")
+    return run
+
+
 def register(
     name: str,
     *,
     run_id: str,
     predict: Pipeline | str,
     artifacts: Sequence[str] = ("model",),
-    bump: str = "minor",
+    bump: Bump | str = Bump.MINOR,
     version: str | None = None,
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -178,24 +220,28 @@ def register(
 
     Args:
         name: the model's name.
-        run_id: the tracked run whose outputs are the fitted artifacts.
+        run_id: the tracked run whose outputs are the fitted artifacts (its id or a
+            unique prefix of it).
         predict: the inference pipeline (module-level object or ``"module:attr"``).
         artifacts: the run outputs the inference pipeline consumes as inputs.
         bump: ``major``, ``minor`` or ``patch`` over the newest version; or give ``version``.
-        train, inputs: to recompute artifacts the run did not store (at its recorded config).
+        train, inputs: to recompute artifacts the run did not store (at its recorded config);
+            a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
+            under ``recomputed_artifacts``.
 
     Returns:
         The new, immutable ``ModelVersion``.
     """
     _check_name(name)
+    part = bump_part(bump)
+    explicit = SemVer.parse(version) if version is not None else None
     meta = get_store(store)
-    art_store = get_artifact_store(artifact_store)
-    catalog = Catalog(meta)  # type: ignore[arg-type]
-    run = meta.get_run(run_id)
-    if run is None:
-        raise RegistryError(f"no run {run_id!r} in {meta.url}; pick one from hf.runs.search()")
+    catalog = meta.registry_store()
+    run = _find_run(meta, run_id)
     if run.status != "finished":
-        raise RegistryError(f"run {run_id} is {run.status}, not finished; register a finished run")
+        raise RegistryError(
+            f"run {run.run_id} is {run.status}, not finished; register a finished run"
+        )
     ref, pipeline = _predict_ref(predict)
     missing_inputs = [a for a in artifacts if a not in pipeline.inputs]
     if missing_inputs:
@@ -209,40 +255,68 @@ def register(
         if (r := run.artifacts.get(a)) is not None
     }
     missing = [a for a in artifacts if a not in bound]
-    lineage: dict[str, Any] = {
+    lineage = _lineage(run)
+    if missing:
+        art_store = get_artifact_store(artifact_store)
+        bound.update(_recompute(run, missing, train, inputs, art_store, meta))
+        _note_recomputed(run.run_id, missing, lineage)
+    lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
+    code = pipeline_code_version(pipeline)
+    lineage["predict"] = {"ref": ref, "code_version": code}
+    new = NewVersion(
+        run_id=run.run_id,
+        predict_ref=ref,
+        code_version=code,
+        artifacts=bound,
+        lineage=lineage,
+        metrics=run.metrics,
+        tags=dict(tags or {}),
+        description=description,
+        created_by=_who(),
+    )
+    text = catalog.add_version(name, _chooser(explicit, part), new)
+    log.info("registered %s:%s from run %s", name, text, run.run_id)
+    return catalog.get_version(name, text)
+
+
+def _lineage(run: RunRecord) -> dict[str, Any]:
+    recorded = run.lineage or {}
+    return {
         "run_id": run.run_id,
         "pipeline": run.pipeline,
         "config": run.config,
         "metrics": run.metrics,
-        "code_versions": (run.lineage or {}).get("code_versions", {}),
-        "data": (run.lineage or {}).get("inputs", {}),
-        "environment": (run.lineage or {}).get("environment", {}),
-        "git": (run.lineage or {}).get("git"),
-        "seed": (run.lineage or {}).get("seed"),
+        "code_versions": recorded.get("code_versions", {}),
+        "data": recorded.get("inputs", {}),
+        "environment": recorded.get("environment", {}),
+        "git": recorded.get("git"),
+        "seed": recorded.get("seed"),
     }
-    if missing:
-        bound.update(_recompute(run, missing, train, inputs, art_store, meta))
-        lineage["recomputed_artifacts"] = missing
-    lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
-    code = pipeline_code_version(pipeline)
-    lineage["predict"] = {"ref": ref, "code_version": code}
-    text = catalog.add_version(
-        name,
-        SemVer.parse(version) if version is not None else None,
-        bump,
-        {
-            "run_id": run.run_id,
-            "predict_ref": ref,
-            "code_version": code,
-            "artifacts": json.dumps(bound),
-            "lineage": json.dumps(lineage, default=repr),
-            "metrics": json.dumps(run.metrics),
-            "tags": json.dumps(dict(tags or {})),
-            "description": description,
-        },
+
+
+def _note_recomputed(run_id: str, missing: list[str], lineage: dict[str, Any]) -> None:
+    lineage[RECOMPUTED_KEY] = missing
+    message = (
+        f"recomputed artifact(s) {', '.join(map(repr, missing))} that run {run_id} had "
+        f"not stored, at the run's config, and stored them (noted in the version's lineage "
+        f"under {RECOMPUTED_KEY!r}); keep them next time with optimize(keep=...)"
     )
-    log.info("registered %s:%s from run %s", name, text, run_id)
-    return catalog.get(name, text)
+    log.warning(message)
+    warnings.warn(message, RecomputedArtifactWarning, stacklevel=3)
+
+
+def _chooser(explicit: SemVer | None, part: Bump) -> Callable[[str | None], tuple[str, str]]:
+    """The new version, chosen inside the store's transaction from the newest one."""
+    from hyperflow.registry._semver import bump as bump_version
+
+    def choose(newest: str | None) -> tuple[str, str]:
+        if explicit is not None:
+            chosen = explicit
+        else:
+            chosen = bump_version(SemVer.parse(newest) if newest else None, part)
+        return str(chosen), chosen.sort_key()
+
+    return choose
 
 
 def get(ref: str, *, store: StoreArg = None) -> ModelVersion:
@@ -251,7 +325,7 @@ def get(ref: str, *, store: StoreArg = None) -> ModelVersion:
     catalog = _catalog(store)
     if version is None:
         version = catalog.resolve_alias(name, alias or "latest")
-    return catalog.get(name, version)
+    return catalog.get_version(name, version)
 
 
 def versions(
@@ -272,7 +346,20 @@ def set_alias(
     """Point ``alias`` (e.g. ``production``) at ``version``; the move is recorded."""
     _check_name(name)
     SemVer.parse(version)
-    return _catalog(store).move_alias(name, alias, version, reason=reason)
+    return _catalog(store).move_alias(name, alias, version, reason=reason, who=_who())
+
+
+def remove_alias(
+    name: str, alias: str, *, reason: str | None = None, store: StoreArg = None
+) -> AliasMove:
+    """Remove ``alias`` from model ``name``; the removal is recorded in the alias history.
+
+    Raises:
+        RegistryError: unknown model or alias (the known ones are listed), or ``latest``
+            (which is virtual).
+    """
+    _check_name(name)
+    return _catalog(store).move_alias(name, alias, None, reason=reason, who=_who())
 
 
 def rollback(
@@ -280,8 +367,30 @@ def rollback(
 ) -> AliasMove:
     """Move ``alias`` back to its previous target (repeat to step further back)."""
     catalog = _catalog(store)
-    target = catalog.rollback_target(name, alias)
-    return catalog.move_alias(name, alias, target, reason=reason or "rollback", rollback=True)
+    target = _rollback_target(catalog, name, alias)
+    return catalog.move_alias(
+        name, alias, target, reason=reason or "rollback", rollback=True, who=_who()
+    )
+
+
+def _rollback_target(catalog: RegistryStore, name: str, alias: str) -> str:
+    """The version ``alias`` pointed at before its current target was set.
+
+    Walks back over earlier rollbacks, so repeated rollbacks step further back.
+    """
+    current = catalog.resolve_alias(name, alias)
+    moves = catalog.history(name, alias)
+    for move in reversed(moves):
+        if move.to_version == current and not move.rollback:
+            if move.from_version is None:
+                break
+            return move.from_version
+    raise RegistryError(
+        f"alias {alias!r} of model {name!r} has no earlier target to roll back to "
+        f"(it points at {current}; history: "
+        + ", ".join(f"{m.from_version}->{m.to_version}" for m in moves)
+        + ")"
+    )
 
 
 def history(name: str, alias: str, *, store: StoreArg = None) -> list[AliasMove]:
@@ -290,52 +399,16 @@ def history(name: str, alias: str, *, store: StoreArg = None) -> list[AliasMove]
 
 
 def archive(name: str, version: str, *, store: StoreArg = None) -> None:
-    """Hide a version from ``latest`` and searches (it stays loadable by its version)."""
-    _catalog(store).set_status(name, version, "archived")
+    """Hide a version from ``latest`` and searches (it stays loadable by its version).
+
+    Refused while an alias points at it (archived versions take no aliases).
+    """
+    _catalog(store).set_status(name, version, VersionStatus.ARCHIVED)
 
 
 def delete(name: str, version: str, *, store: StoreArg = None) -> None:
     """Delete a version; refused while an alias points at it."""
-    _catalog(store).set_status(name, version, "deleted")
-
-
-def _matches(mv: ModelVersion, node: Any) -> bool:
-    from hyperflow.store import Condition
-
-    if isinstance(node, Condition):
-        scope, _, key = node.field.partition(".")
-        if scope == "metrics":
-            have: Any = mv.metrics.get(key)
-        elif scope == "tags":
-            have = mv.tags.get(key)
-        elif scope in ("version", "run_id", "status", "name"):
-            have = getattr(mv, scope)
-        else:
-            raise RegistryError(
-                f"cannot filter versions on {node.field!r}; use metrics.<k>, tags.<k>, version, "
-                "status, run_id or name (and alias= for aliases)"
-            )
-        if have is None:
-            return False
-        ops = {"=": have == node.value, "!=": have != node.value}
-        if node.op in ops:
-            return bool(ops[node.op])
-        if node.op == "in":
-            return have in node.value
-        try:
-            return bool(
-                {
-                    "<": have < node.value,
-                    "<=": have <= node.value,
-                    ">": have > node.value,
-                    ">=": have >= node.value,
-                }[node.op]
-            )
-        except (TypeError, KeyError):
-            return False
-    kind, children = node
-    results = (_matches(mv, c) for c in children)
-    return all(results) if kind == "and" else any(results)
+    _catalog(store).delete_version(name, version)
 
 
 def search(
@@ -349,26 +422,21 @@ def search(
 ) -> list[ModelVersion]:
     """Versions matching a filter, e.g. ``where="metrics.f1 > 0.5 and tags.team = 'ml'"``.
 
-    ``tags`` must all match; ``alias`` keeps the version an alias points at.
+    The filter language is the one of ``hf.runs.search`` (:func:`hyperflow.store.parse_where`)
+    over the fields ``name``, ``version``, ``alias``, ``status``, ``run_id``,
+    ``description``, ``created_at``, ``metrics.<k>`` and ``tags.<k>``, evaluated by
+    the store (SQL). ``tags`` must all match; ``alias`` keeps the version an alias
+    points at. Results are ordered by model name, newest version first.
+
+    Raises:
+        QueryError: the filter cannot be parsed, or names a metric no version has.
+        RegistryError: ``name`` is not a registered model.
 
     Each result carries its current ``aliases`` (``latest`` included).
     """
-    from hyperflow.store import parse_where
-
-    catalog = _catalog(store)
-    node = parse_where(where) if where else None
-    out = []
-    for model in [name] if name else catalog.models():
-        for mv in catalog.versions(model, include_archived=include_archived):
-            if tags and any(mv.tags.get(k) != v for k, v in tags.items()):
-                continue
-            if alias is not None and alias not in mv.aliases:
-                continue
-            if node is not None and not _matches(mv, node):
-                continue
-            out.append(mv)
-    return out
-
+    return _catalog(store).search(
+        where, name=name, tags=tags, alias=alias, include_archived=include_archived
+    )
 
 def load(
     ref: str,
@@ -421,7 +489,7 @@ class RegistrySource:
     def current(self) -> str:
         if self.version is not None:
             return self.version
-        return Catalog(self._store).resolve_alias(self.name, self.alias or "latest")  # type: ignore[arg-type]
+        return self._store.registry_store().resolve_alias(self.name, self.alias or "latest")
 
     def load(self) -> Predictor:
         version = self.current()

@@ -3,7 +3,7 @@
 ``MetadataStore`` keeps runs (params, metrics, tags, node timings, artifact
 references, lineage); ``ArtifactStore`` keeps content-addressed bytes. Both are
 small abstract bases: every implementation passes the conformance suites in
-:mod:`hyperflow.store.testing`.
+:mod:`hyperflow.store.conformance`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hyperflow.store._registry_base import RegistryStore
 
 __all__ = [
     "RUN_STATUSES",
@@ -178,11 +181,43 @@ class MetadataStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Ids of the runs whose id starts with ``prefix``, sorted (at most ``limit``).
+
+        ``%`` and ``_`` in ``prefix`` are plain characters.
+        """
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its params, metrics, tags, nodes and artifact references.
+
+        Artifact bytes stay (they are content-addressed and may be shared). Raises
+        ``StoreError`` for an unknown run, and for a run that a registered model
+        version was built from (naming the versions).
+        """
+
+    @abc.abstractmethod
+    def known_keys(self, kind: str) -> list[str]:
+        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has."""
+
+    @abc.abstractmethod
     def running_runs(self) -> list[RunRecord]:
         """Runs whose status is still ``running`` (to detect abandoned ones)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (the store may be used again afterwards)."""
+
+    def registry_store(self) -> RegistryStore:
+        """The model registry kept alongside these runs.
+
+        Raises ``StoreError`` for stores that keep no registry (the default).
+        """
+        from hyperflow._errors import StoreError
+
+        raise StoreError(
+            f"the metadata store {self.url!r} keeps no model registry; use a SQL store "
+            "(sqlite:///path.db or postgresql+psycopg://...) for hf.registry"
+        )
 
 
 class ArtifactStore(abc.ABC):
