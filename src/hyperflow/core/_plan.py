@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, final
 
 from hyperflow._errors import DefinitionError, InputError
 from hyperflow.core._node import FunctionNode, NestedNode, Node
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["NestedStep", "Plan", "Step", "build_plan"]
 
 
+@final
 @dataclass(slots=True)
 class Step:
     """One function node to execute.
@@ -37,6 +38,7 @@ class Step:
         return kwargs
 
 
+@final
 @dataclass(slots=True)
 class NestedStep:
     """A nested pipeline to execute as one node, with its own ``inner`` plan."""

@@ -119,8 +119,9 @@ class Execution:
         st: CacheState | None,
     ) -> _Call | None:
         """Resolve a step up to its call: ``None`` when it is done already (hit, nested)."""
-        key = prefix + step.node.key if prefix else step.node.key
-        if isinstance(step, NestedStep):  # run inline: it uses the executor too
+        node = step.node
+        key = prefix + node.key if prefix else node.key
+        if type(step) is NestedStep:  # run inline: it uses the executor too
             kwargs = step.kwargs(values) if st is None else st.kwargs(step)
             t0 = perf_counter()
             value = self._run_nested(step, kwargs, key)
@@ -129,7 +130,7 @@ class Execution:
             return None
         if st is None:
             return (step, key, step.kwargs(values), None, None)
-        if not step.node.cache:
+        if not node.cache:
             return (step, key, st.kwargs(step), None, None)
         t0 = perf_counter()
         version = st.version(step)
