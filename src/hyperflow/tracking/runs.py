@@ -119,7 +119,7 @@ def _row(rec: RunRecord) -> dict[str, Any]:
         "run_id": rec.run_id,
         "name": rec.name,
         "pipeline": rec.pipeline,
-        "status": rec.status,
+        "status": str(rec.status),
         "start_time": rec.start_time,
         "end_time": rec.end_time,
         "duration_s": None if rec.end_time is None else rec.end_time - rec.start_time,
