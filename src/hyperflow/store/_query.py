@@ -25,7 +25,7 @@ import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -319,9 +319,9 @@ def _compile(node: Node, condition: Callable[[Condition], Any]) -> Any:
     return sa.and_(*clauses) if op == "and" else sa.or_(*clauses)
 
 
-def compile_where(node: Node) -> Any:
+def compile_where(node: Node) -> sa.ColumnElement[bool]:
     """Turn a parsed ``runs`` filter into a SQLAlchemy boolean clause over ``hf_runs``."""
-    return _compile(node, _condition)
+    return cast("sa.ColumnElement[bool]", _compile(node, _condition))
 
 
 def _as_text(value: Any) -> Any:
@@ -372,12 +372,12 @@ def _version_condition(c: Condition) -> Any:
     return _matching(t, (*link, _compare(col, c.op, value)))
 
 
-def compile_version_where(node: Node) -> Any:
+def compile_version_where(node: Node) -> sa.ColumnElement[bool]:
     """Turn a parsed ``versions`` filter into a boolean clause over ``hf_model_versions``."""
-    return _compile(node, _version_condition)
+    return cast("sa.ColumnElement[bool]", _compile(node, _version_condition))
 
 
-def compile_order(order_by: str | Sequence[str] | None) -> list[Any]:
+def compile_order(order_by: str | Sequence[str] | None) -> list[sa.ColumnElement[Any]]:
     """SQLAlchemy ORDER BY clauses for ``"-metrics.f1"``-style fields (nulls last)."""
     runs = S.runs
     if order_by is None:

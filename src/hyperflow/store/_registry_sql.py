@@ -405,7 +405,12 @@ class SQLRegistryStore(RegistryStore):
             raise RegistryError(self._missing(conn, name, f"version {version!r}"))
 
     def set_status(self, name: str, version: str, status: VersionStatus) -> None:
-        status = VersionStatus(status)
+        try:
+            status = VersionStatus(status)
+        except ValueError:
+            raise RegistryError(
+                f"a version status is one of {', '.join(VersionStatus)}, but got {status!r}"
+            ) from None
         with self._store._tx() as conn:
             self._require_version(conn, name, version)
             pointing = self._pointing(conn, name, version)
