@@ -17,6 +17,8 @@ def _isolated_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.chdir(tmp_path)
     for var in ("HYPERFLOW_STORE", "HYPERFLOW_ARTIFACTS", "HYPERFLOW_CACHE"):
         monkeypatch.delenv(var, raising=False)
+    # the test project folder is empty: trust the repository's packages for stored references
+    monkeypatch.setenv("HYPERFLOW_TRUSTED_MODULES", "tests,examples")
     yield tmp_path
 
 
