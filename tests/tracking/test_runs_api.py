@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from tests.registry import models
@@ -12,10 +13,10 @@ from hyperflow import StoreError
 from hyperflow.store import MetricPoint, QueryError, RunRecord, get_store
 
 
-def _run(store_url: str, run_id: str, *, f1: float | None = None, **kw: object) -> str:
+def _run(store_url: str, run_id: str, *, f1: float | None = None, **kw: Any) -> str:
     store = get_store(store_url)
     store.create_run(
-        RunRecord(run_id=run_id, status="finished", start_time=time.time(), **kw)  # type: ignore[arg-type]
+        RunRecord(run_id=run_id, status="finished", start_time=time.time(), **kw)
     )
     if f1 is not None:
         store.log_metrics(run_id, [MetricPoint("f1", f1, 0, time.time())])

@@ -219,8 +219,11 @@ class MetadataStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def known_keys(self, kind: str) -> list[str]:
-        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has."""
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
+        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has.
+
+        With ``among``, only those of its keys that exist (a cheap check of a few keys).
+        """
 
     @abc.abstractmethod
     def running_runs(self) -> list[RunRecord]:

@@ -11,7 +11,7 @@ conformance suite :class:`hyperflow.store.RegistryStoreSuite` (module
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -185,8 +185,9 @@ class RegistryStore(abc.ABC):
         and that ``alias`` points at; by name, then newest first."""
 
     @abc.abstractmethod
-    def known_keys(self, kind: str) -> list[str]:
-        """The sorted ``metrics`` or ``tags`` keys that any version has."""
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
+        """The sorted ``metrics`` or ``tags`` keys that any version has (of ``among`` only,
+        if given)."""
 
     @abc.abstractmethod
     def suite_results(self, name: str, version: str) -> list[dict[str, Any]]:

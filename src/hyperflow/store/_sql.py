@@ -447,12 +447,14 @@ class SQLStore(MetadataStore):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(S.runs).where(S.runs.c.run_id == run_id))
 
-    def known_keys(self, kind: str) -> list[str]:
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
         tables = {"metrics": S.latest_metrics, "params": S.params, "tags": S.tags}
         if kind not in tables:
             raise StoreError(f"kind must be one of {', '.join(tables)}, but got {kind!r}")
         table = tables[kind]
         stmt = sa.select(table.c.key).distinct().order_by(table.c.key)
+        if among is not None:
+            stmt = stmt.where(table.c.key.in_(list(among)))
         with self.engine.connect() as conn:
             return [str(r[0]) for r in conn.execute(stmt)]
 

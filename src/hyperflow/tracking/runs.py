@@ -192,12 +192,13 @@ def search(
 
 def _check_keys(meta: MetadataStore, where: str) -> None:
     """Raise ``QueryError`` when ``where`` names a metric or param that no run has."""
-    for kind, key in where_keys(parse_where(where)):
-        if kind not in ("metrics", "params"):
+    named = where_keys(parse_where(where))
+    for kind in ("metrics", "params"):
+        keys = [key for k, key in named if k == kind]
+        if not keys or len(meta.known_keys(kind, among=keys)) == len(keys):
             continue
         known = meta.known_keys(kind)
-        if key in known:
-            continue
+        key = next(key for key in keys if key not in known)
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
         hint = f"; did you mean {kind}.{close[0]}?" if close else ""
         raise QueryError(
