@@ -224,7 +224,8 @@ class SQLRegistryStore(RegistryStore):
                 hint = f"; did you mean metrics.{close[0]}?" if close else ""
                 raise QueryError(
                     f"in filter {where!r}: no model version has metric {key!r}{hint} "
-                    f"(metrics that exist: {', '.join(known) or 'none'})"
+                    f"(metrics that exist: {', '.join(known[:30]) or 'none'}"
+                    f"{f', ... ({len(known)} in all)' if len(known) > 30 else ''})"
                 )
 
     def search(

@@ -190,6 +190,11 @@ def search(
     return _frame(recs)
 
 
+def _listing(names: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(names[:limit]) or "none"
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
 def _check_keys(meta: MetadataStore, where: str) -> None:
     """Raise ``QueryError`` when ``where`` names a metric or param that no run has."""
     named = where_keys(parse_where(where))
@@ -203,7 +208,7 @@ def _check_keys(meta: MetadataStore, where: str) -> None:
         hint = f"; did you mean {kind}.{close[0]}?" if close else ""
         raise QueryError(
             f"in filter {where!r}: no run in {meta.url} has {kind[:-1]} {key!r}{hint} "
-            f"({kind} that exist: {', '.join(known) or 'none'})"
+            f"({kind} that exist: {_listing(known)})"
         )
 
 
