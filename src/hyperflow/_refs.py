@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hyperflow._errors import HyperflowError
+from hyperflow._errors import RefError
 from hyperflow._project import find_project_root
 
 __all__ = [
@@ -33,10 +33,6 @@ TRUSTED_MODULES_ENV = "HYPERFLOW_TRUSTED_MODULES"
 _NOT_MODULES = {"setup", "conftest"}  # scripts in a project root, not importable code
 
 
-class RefError(HyperflowError):
-    """A ``module:attr`` reference cannot be imported or found."""
-
-
 def import_ref(ref: str, root: Path | None = None) -> Any:
     """Import ``module:attr`` (``root`` is put on ``sys.path`` first)."""
     if not isinstance(ref, str) or ":" not in ref:
@@ -48,6 +44,11 @@ def import_ref(ref: str, root: Path | None = None) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise RefError(f"cannot import {module_name!r} for {ref!r}: {exc}") from exc
+    except Exception as exc:  # the user's module failed while being imported
+        raise RefError(
+            f"importing {module_name!r} (for {ref!r}) raised {type(exc).__name__}: {exc}; "
+            "fix the module (--debug shows the traceback)"
+        ) from exc
     obj: Any = module
     for part in attr.split("."):
         try:

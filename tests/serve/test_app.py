@@ -157,11 +157,14 @@ def test_openapi_schema_comes_from_type_hints(serve_app: Callable[[Any], Running
 
 
 def test_feedback_is_accepted_and_typed(serve_app: Callable[[Any], Running]) -> None:
-    srv = serve_app(create_app(label_predictor()))
-    r = srv.client.post("/feedback", json={"request_id": "abc", "ground_truth": "big"})
-    assert r.status_code == 202 and r.json() == {"request_id": "abc", "accepted": True}
-    bad = srv.client.post("/feedback", json={"request_id": "abc", "ground_truth": [1]})
+    srv = serve_app(create_app(label_predictor(), prediction_log=InMemoryPredictionLog()))
+    rid = srv.client.post("/predict", json={"rooms": 1, "area": 60.0}).json()["request_id"]
+    r = srv.client.post("/feedback", json={"request_id": rid, "ground_truth": "big"})
+    assert r.status_code == 202 and r.json() == {"request_id": rid, "accepted": True}
+    bad = srv.client.post("/feedback", json={"request_id": rid, "ground_truth": [1]})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "ground_truth"]
+    unknown = srv.client.post("/feedback", json={"request_id": "abc", "ground_truth": "big"})
+    assert unknown.status_code == 404 and "'abc'" in unknown.json()["detail"]
 
 
 def test_create_app_rejects_bad_options() -> None:

@@ -26,6 +26,7 @@ from hyperflow.store import (
     RunRecord,
     get_artifact_store,
     get_store,
+    untracked_hint,
 )
 
 __all__ = ["RECOMPUTED_KEY", "RecomputedArtifactWarning", "register"]
@@ -104,7 +105,7 @@ def _find_run(meta: MetadataStore, run_id: str) -> RunRecord:
     try:
         full = resolve_id(run_id, store=meta)
     except TrackingError as exc:
-        raise RegistryError(str(exc)) from exc
+        raise RegistryError(str(exc) + untracked_hint(run_id)) from exc
     run = meta.get_run(full)
     if run is None:
         raise RegistryError(f"run {full!r} was deleted from {meta.url} meanwhile")

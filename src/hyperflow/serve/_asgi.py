@@ -1,19 +1,24 @@
-"""An ASGI wrapper in front of the FastAPI app: tokens, body size limit, request metrics.
+"""An ASGI wrapper in front of the FastAPI app: request framing, body limits, metrics, access log.
 
 Kept as plain ASGI (no ``BaseHTTPMiddleware``) because it runs on every request.
+It reads the whole body before the app sees it, counting the bytes actually
+received (whatever ``Content-Length`` says), within a time limit. Tokens are not
+checked here but by the routers' dependencies, where the route is resolved.
 """
 
 from __future__ import annotations
 
-import hmac
+import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from hyperflow.serve._guards import token_matches
 from hyperflow.serve._metrics import ServeMetrics
 
-__all__ = ["ServiceGate"]
+__all__ = ["ACCESS_LOGGER", "KNOWN_METHODS", "ServiceGate", "token_matches"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -21,27 +26,23 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PREDICTION_ROUTES = frozenset({"/predict", "/predict/batch", "/feedback"})
-KNOWN_ROUTES = frozenset(
-    {
-        *PREDICTION_ROUTES,
-        "/health",
-        "/ready",
-        "/version",
-        "/metrics",
-        "/admin/reload",
-        "/docs",
-        "/redoc",
-        "/openapi.json",
-    }
-)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+"""Methods kept as the ``method`` label of the request metrics; any other counts as ``other``."""
+ACCESS_LOGGER = "hyperflow.serve.access"
+CLIENT_CLOSED = 499  # nginx's "client closed request": counted, but not as a server error
+_log = logging.getLogger("hyperflow.serve")
+_access = logging.getLogger(ACCESS_LOGGER)
+_CLOSE = [(b"connection", b"close")]
 
 
-def token_matches(header: bytes | None, token: str) -> bool:
-    """Constant-time check of an ``Authorization: Bearer <token>`` header."""
-    given = header or b""
-    expected = b"Bearer " + token.encode()
-    return hmac.compare_digest(given, expected)
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
+class _Disconnected(Exception):
+    pass
 
 
 async def _reply(send: Send, status: int, detail: str, extra: list[tuple[bytes, bytes]]) -> None:
@@ -51,8 +52,36 @@ async def _reply(send: Send, status: int, detail: str, extra: list[tuple[bytes, 
     await send({"type": "http.response.body", "body": body})
 
 
+def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[int | None, bool]:
+    """The declared length and whether the body is chunked; 400 on ambiguous framing."""
+    lengths = [v for k, v in headers if k == b"content-length"]
+    chunked = any(k == b"transfer-encoding" for k, _ in headers)
+    if lengths and chunked:
+        raise _Refused(400, "a request may not carry both Content-Length and Transfer-Encoding")
+    if len(set(lengths)) > 1:
+        raise _Refused(400, "the request has several different Content-Length headers")
+    if not lengths:
+        return None, chunked
+    try:
+        size = int(lengths[0])
+    except ValueError:
+        raise _Refused(400, "Content-Length is not an integer") from None
+    if size < 0:
+        raise _Refused(400, "Content-Length is negative")
+    return size, chunked
+
+
 class ServiceGate:
-    """Checks tokens and body size, then records the request's route, status and latency."""
+    """Checks framing and body size, then records the request's route, status and latency.
+
+    Args:
+        app: the FastAPI app.
+        metrics: where request counts and latencies go.
+        max_body_bytes: bodies larger than this get 413 (counted as they arrive).
+        body_timeout_s: the whole body must arrive within this time (else 408).
+        access_log: write one structured line per request to ``hyperflow.serve.access``.
+        route_of: the route template a request would reach (for requests refused here).
+    """
 
     def __init__(
         self,
@@ -60,22 +89,22 @@ class ServiceGate:
         *,
         metrics: ServeMetrics,
         max_body_bytes: int,
-        admin_token: str | None,
-        api_token: str | None,
+        body_timeout_s: float = 30.0,
+        access_log: bool = True,
+        route_of: Callable[[Scope], str | None] | None = None,
     ) -> None:
         self.app = app
+        self.route_of = route_of
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.admin_token = admin_token
-        self.api_token = api_token
+        self.body_timeout_s = body_timeout_s
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        path: str = scope["path"]
-        route = path if path in KNOWN_ROUTES else "other"
         status = [500]
 
         async def send_status(message: Message) -> None:
@@ -84,78 +113,48 @@ class ServiceGate:
             await send(message)
 
         try:
-            refusal = self._refuse(scope, path)
-            if refusal is not None:
-                code, detail, extra = refusal
-                await _reply(send_status, code, detail, extra)
-                return
-            await self.app(scope, await self._limited(scope, receive, send_status), send_status)
-        except _TooLarge:
-            await _reply(send_status, 413, self._too_large_detail(), [])
+            body = await self._body(scope, receive)
+            await self.app(scope, body if body is not None else receive, send_status)
+        except _Refused as exc:
+            await _reply(send_status, exc.status, exc.detail, _CLOSE)
+        except _Disconnected:
+            status[0] = CLIENT_CLOSED
+            _log.info("client %s disconnected before sending the whole body", _client(scope))
         finally:
-            self.metrics.observe_request(
-                route, scope["method"], status[0], time.perf_counter() - start
-            )
+            self._record(scope, status[0], time.perf_counter() - start)
 
-    def _too_large_detail(self) -> str:
-        return (
-            f"request body exceeds {self.max_body_bytes} bytes; send fewer rows per request "
-            "or raise max_body_bytes"
-        )
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None)
+        if route is None and self.route_of is not None:  # refused before routing
+            route = self.route_of(scope)
+        route = route or "other"
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+        self.metrics.observe_request(route, method, status, seconds)
+        if self.access_log and _access.isEnabledFor(logging.INFO):
+            line = {
+                "client": _client(scope),
+                "method": scope["method"][:16],
+                "path": scope["path"][:512],
+                "route": route,
+                "status": status,
+                "ms": round(seconds * 1000.0, 2),
+            }
+            _access.info(json.dumps(line))  # JSON escapes control characters: safe in terminals
 
-    def _refuse(self, scope: Scope, path: str) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
-        auth = None
-        if path.startswith("/admin") or (self.api_token and path in PREDICTION_ROUTES):
-            for k, v in scope["headers"]:
-                if k == b"authorization":
-                    auth = v
-            token = self.admin_token if path.startswith("/admin") else self.api_token
-            if token is None:
-                return (
-                    401,
-                    (
-                        "admin endpoints are disabled: set HYPERFLOW_ADMIN_TOKEN (or admin_token=) "
-                        "when starting the service"
-                    ),
-                    [],
-                )
-            if not token_matches(auth, token):
-                return (
-                    401,
-                    ("missing or wrong token: send 'Authorization: Bearer <token>'"),
-                    [(b"www-authenticate", b"Bearer")],
-                )
-        for k, v in scope["headers"]:
-            if k == b"content-length":
-                try:
-                    size = int(v)
-                except ValueError:
-                    return 400, "Content-Length is not an integer", []
-                if size > self.max_body_bytes:
-                    return 413, self._too_large_detail(), []
-        return None
-
-    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> Receive:
-        """Without a Content-Length, read the body up to the limit before the app sees it."""
-        if any(k == b"content-length" for k, _ in scope["headers"]) or scope["method"] in (
-            "GET",
-            "HEAD",
-            "OPTIONS",
-        ):
-            return receive
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return receive
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_body_bytes:
-                raise _TooLarge
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+    async def _body(self, scope: Scope, receive: Receive) -> Receive | None:
+        """The body, read whole (as a replaying ``receive``), or ``None`` when there is none."""
+        size, chunked = _framing(scope["headers"])
+        if size is None and not chunked:
+            return None  # HTTP/1.1: no Content-Length and no Transfer-Encoding means no body
+        if size is not None and size > self.max_body_bytes:
+            raise _Refused(413, self._too_large())
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                body = await self._read(receive)
+        except TimeoutError:
+            raise _Refused(
+                408, f"the request body did not arrive within {self.body_timeout_s:g} s"
+            ) from None
         sent = False
 
         async def replay() -> Message:
@@ -167,6 +166,28 @@ class ServiceGate:
 
         return replay
 
+    async def _read(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_body_bytes:
+                raise _Refused(413, self._too_large())
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-class _TooLarge(Exception):
-    pass
+    def _too_large(self) -> str:
+        return (
+            f"request body exceeds {self.max_body_bytes} bytes; send fewer rows per request "
+            "or raise max_body_bytes"
+        )
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "-"

@@ -1,13 +1,158 @@
-"""``serve``: run a model's service with uvicorn."""
+"""``serve``: run a model's service with uvicorn.
+
+``serve`` binds the socket itself (a busy port is a one-line ``ServeError``),
+bounds how long a client may take to send its request headers, logs a start
+line naming the model and its URLs, and routes hyperflow's log lines (start,
+reloads, access log) through uvicorn's handlers.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+import errno
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor
 
-__all__ = ["serve"]
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["DEFAULT_HEADER_TIMEOUT_S", "bind_socket", "build_server", "serve"]
+
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+_log = logging.getLogger("hyperflow.serve")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; a busy port is a ``ServeError`` naming it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(
+                f"port {port} on {host} is already in use; stop the other server or pick "
+                "another port (--port / port=)"
+            ) from None
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _timed(base: type[Any], header_timeout_s: float) -> type[Any]:
+    """``base`` (a uvicorn HTTP protocol) closing connections whose request headers are late.
+
+    A timer starts when the connection opens and after each response; if no new
+    request has begun when it fires, the connection is closed (a slow or
+    half-sent header block cannot hold it).
+    """
+
+    class HeaderTimeout(base):  # type: ignore[misc]
+        _hf_timer: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._hf_arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._hf_arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._hf_timer is not None:
+                self._hf_timer.cancel()
+            super().connection_lost(exc)
+
+        def _hf_arm(self) -> None:
+            if self._hf_timer is not None:
+                self._hf_timer.cancel()
+            self._hf_timer = self.loop.call_later(header_timeout_s, self._hf_expire, self.cycle)
+
+        def _hf_expire(self, cycle: Any) -> None:
+            idle = cycle is None or cycle.response_complete
+            if self.cycle is cycle and idle and not self.transport.is_closing():
+                _log.info(
+                    "closing a connection whose request headers took over %gs", header_timeout_s
+                )
+                self.transport.close()
+
+    HeaderTimeout.__name__ = f"HeaderTimeout{base.__name__}"
+    return HeaderTimeout
+
+
+def _protocol(header_timeout_s: float) -> type[Any]:
+    import importlib
+
+    try:
+        base = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
+    except ImportError:  # no httptools: uvicorn's pure-Python h11 protocol
+        base = importlib.import_module("uvicorn.protocols.http.h11_impl").H11Protocol
+    return _timed(base, header_timeout_s)
+
+
+def _log_config(log_level: str) -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    level = log_level.upper()
+    config["loggers"]["hyperflow.serve"] = {
+        "handlers": ["default"],
+        "level": level,
+        "propagate": False,
+    }
+    return config
+
+
+def build_server(
+    app: Any,
+    *,
+    log_level: str = "info",
+    root_path: str = "",
+    timeout_keep_alive: int = 5,
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+    limit_concurrency: int | None = None,
+    banner: str | None = None,
+) -> uvicorn.Server:
+    """A uvicorn ``Server`` for ``app`` with hyperflow's timeouts and logging."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,  # hyperflow writes its own structured access log
+        log_config=_log_config(log_level),
+        http=_protocol(header_timeout_s),
+        root_path=root_path,
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=limit_concurrency,
+        lifespan="on",
+    )
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and banner:
+                _log.info("%s", banner)
+
+    return Server(config)
+
+
+def _banner(app: Any, sock: socket.socket, root_path: str) -> str:
+    p = app.state.hyperflow.predictor
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}{root_path.rstrip('/')}"
+    alias = f" (alias {p.alias})" if p.alias else ""
+    return (
+        f"hyperflow serve: {p.name} {p.version or '(no version)'}{alias} at {url} - docs {url}/docs"
+    )
 
 
 def serve(
@@ -16,21 +161,51 @@ def serve(
     port: int = 8000,
     *,
     log_level: str = "info",
+    access_log: bool = True,
+    sockets: list[socket.socket] | None = None,
+    root_path: str = "",
+    timeout_keep_alive: int = 5,
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
+    limit_concurrency: int | None = None,
     **app_options: Any,
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (Ctrl-C flushes the prediction log).
 
     Args:
         model: ``"name@alias"``, a ``Predictor`` or a ``ModelSource``.
-        host, port: where to listen (loopback by default).
-        log_level: uvicorn's log level.
+        host, port: where to listen (loopback by default); a busy port raises
+            ``ServeError`` naming it.
+        log_level: level of uvicorn's and hyperflow's log lines.
+        access_log: one structured line per request (``hyperflow.serve.access``).
+        sockets: already bound listening sockets to serve on (``host``/``port`` unused).
+        root_path: the path prefix a proxy strips (tokens are checked either way).
+        timeout_keep_alive: seconds an idle keep-alive connection stays open.
+        header_timeout_s: seconds a client has to send its request headers.
+        limit_concurrency: connections and tasks at most before 503s (``None``: no limit).
         **app_options: passed to :func:`create_app` (``max_batch_size``, ...).
     """
     from hyperflow.serve._app import create_app
 
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ServeError("serving needs uvicorn: pip install 'hyperflow[serve]'") from exc
-    app = create_app(model, **app_options)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    listening = sockets or [bind_socket(host, port)]
+    try:
+        app = create_app(model, access_log=access_log, **app_options)
+        server = build_server(
+            app,
+            log_level=log_level,
+            root_path=root_path,
+            timeout_keep_alive=timeout_keep_alive,
+            header_timeout_s=header_timeout_s,
+            limit_concurrency=limit_concurrency,
+            banner=_banner(app, listening[0], root_path),
+        )
+        server.run(sockets=listening)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled gracefully
+        pass
+    finally:
+        if sockets is None:
+            for sock in listening:
+                sock.close()

@@ -92,22 +92,38 @@ class Service:
                 return False
             try:
                 new = await asyncio.to_thread(self.source.load)
-            except Exception:
+            except Exception as exc:
                 self.metrics.reloads.labels("failed").inc()
+                _log.warning(
+                    "hyperflow serve: loading %s failed; still serving %s: %s: %s",
+                    current,
+                    self.predictor.version,
+                    type(exc).__name__,
+                    exc,
+                )
                 raise
             old = self.predictor.schema
             if new.schema.fields != old.fields or new.schema.output_type != old.output_type:
                 self.metrics.reloads.labels("refused").inc()
-                raise ServeError(
+                error = ServeError(
                     f"{current!r} has a different row schema ({dict(new.schema.fields)} -> "
                     f"{new.schema.output_type!r}) than the one served ({dict(old.fields)} -> "
                     f"{old.output_type!r}); start a new service for it"
                 )
+                _log.warning("hyperflow serve: reload refused: %s", error)
+                raise error
+            before = self.predictor.version
             self.predictor = new
             self.current_id = current
             self._announce()
             self.metrics.reloads.labels("ok").inc()
-            _log.info("hyperflow serve: now serving %s (%s)", new.version, current)
+            _log.info(
+                "hyperflow serve: reloaded %s: %s -> %s (%s)",
+                new.name,
+                before,
+                new.version,
+                current,
+            )
             return True
 
     async def poll(self, interval_s: float) -> None:
@@ -116,5 +132,5 @@ class Service:
             await asyncio.sleep(interval_s)
             try:
                 await self.reload()
-            except Exception:
-                _log.exception("hyperflow serve: reload failed; still serving %s", self.current_id)
+            except Exception:  # already logged in one line by reload()
+                _log.debug("hyperflow serve: reload failed", exc_info=True)

@@ -39,10 +39,14 @@ from hyperflow.store._project import (
     DEFAULT_ARTIFACTS,
     DEFAULT_STORE_URL,
     find_project_root,
+    note_untracked,
     project_config,
     resolve_artifact_root,
     resolve_store_url,
     store_configured,
+    store_exists,
+    tracking_default,
+    untracked_hint,
 )
 from hyperflow.store._query import Condition, QueryError, parse_where, where_keys
 from hyperflow.store._registry_base import (
@@ -92,13 +96,17 @@ __all__ = [
     "get_artifact_store",
     "get_prediction_log",
     "get_store",
+    "note_untracked",
     "parse_where",
     "project_config",
     "resolve_artifact_root",
     "resolve_store_url",
     "serialize",
     "store_configured",
+    "store_exists",
+    "tracking_default",
     "type_name",
+    "untracked_hint",
     "upgrade",
     "where_keys",
 ]

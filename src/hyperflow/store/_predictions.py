@@ -105,6 +105,16 @@ class PredictionLog(abc.ABC):
     ) -> pd.DataFrame:
         """Predictions of model ``name`` as a DataFrame, feedback joined."""
 
+    def logged_at(self, request_id: str) -> datetime | None:
+        """When the prediction ``request_id`` was logged (UTC), or ``None`` if it was not.
+
+        Serving accepts feedback only for logged, unexpired request ids. The default
+        finds nothing: a log that does not override this accepts feedback only for
+        the predictions of the running process.
+        """
+        del request_id
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (default: nothing)."""
 
@@ -125,11 +135,18 @@ class InMemoryPredictionLog(PredictionLog):
     def __init__(self) -> None:
         self._records: list[PredictionRecord] = []
         self._feedback: dict[str, FeedbackRecord] = {}
+        self._when: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def write(self, records: Sequence[PredictionRecord]) -> None:
         with self._lock:
             self._records.extend(records)
+            for r in records:
+                self._when.setdefault(r.request_id, r.timestamp)
+
+    def logged_at(self, request_id: str) -> datetime | None:
+        with self._lock:
+            return self._when.get(request_id)
 
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
         with self._lock:
@@ -237,6 +254,15 @@ class SQLPredictionLog(PredictionLog):
         ]
         with self.store.transaction() as conn:
             conn.execute(S.predictions.insert(), rows)
+
+    def logged_at(self, request_id: str) -> datetime | None:
+        from hyperflow.store import _schema as S
+
+        p = S.predictions
+        query = sa.select(sa.func.min(p.c.timestamp)).where(p.c.request_id == request_id)
+        with self.store.engine.connect() as conn:
+            ts = conn.execute(query).scalar()
+        return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
     def write_feedback(self, records: Sequence[FeedbackRecord]) -> None:
         from hyperflow.store import _schema as S

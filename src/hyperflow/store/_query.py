@@ -29,7 +29,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from hyperflow._errors import StoreError
+from hyperflow._errors import QueryError
 from hyperflow.store import _schema as S
 
 __all__ = [
@@ -60,10 +60,6 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|(?P<str>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")"
     r"|(?P<op><=|>=|!=|<>|==|=|<|>|\(|\)|,)|(?P<word>[A-Za-z_][\w.\-/]*))"
 )
-
-
-class QueryError(StoreError, ValueError):
-    """A ``where`` or ``order_by`` expression cannot be parsed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,8 @@
 history, and behavioural-suite results. The registry (``hyperflow.registry``)
 decides *what* to write (semantic versions, rollback targets, lineage); a
 registry store decides *how* it is kept. Every implementation passes the
-conformance suite :class:`hyperflow.store.RegistryStoreSuite` (module
-``hyperflow.store._registry_conformance``).
+conformance suite ``RegistryStoreSuite`` (``hyperflow.store._registry_conformance``,
+run on SQLite and PostgreSQL by ``tests/store/test_registry_store.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Example:
     >>> import hyperflow as hf, tempfile
     >>> db = f"sqlite:///{tempfile.mkdtemp()}/runs.db"
     >>> for model, f1 in [("lr", 0.93), ("svm", 0.88)]:
-    ...     with hf.start_run(model, store=db, artifacts=tempfile.mkdtemp()) as run:
+    ...     with hf.start_run(model, store=db, artifact_store=tempfile.mkdtemp()) as run:
     ...         run.log_params({"model": model})
     ...         run.log_metrics({"f1": f1})
     >>> df = hf.runs.search(where="metrics.f1 > 0.9", order_by="-metrics.f1", store=db)
@@ -74,7 +74,7 @@ def resolve_id(run_id: str, *, store: MetadataStore | str | None = None) -> str:
     Example:
         >>> import hyperflow as hf, tempfile
         >>> db = f"sqlite:///{tempfile.mkdtemp()}/runs.db"
-        >>> with hf.start_run("a", store=db, artifacts=tempfile.mkdtemp()) as run:
+        >>> with hf.start_run("a", store=db, artifact_store=tempfile.mkdtemp()) as run:
         ...     pass
         >>> hf.runs.resolve_id(run.id[:8], store=db) == run.id
         True

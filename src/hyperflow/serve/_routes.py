@@ -1,0 +1,328 @@
+"""The routes of a served model, as ``APIRouter``s (no postponed annotations: FastAPI reads
+the dependencies from the handlers' annotations).
+
+Each router factory takes only what its OpenAPI description needs; handlers get
+the app's state through ``Depends(get_context)`` (see ``_context``).
+"""
+
+import time
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from hyperflow._errors import NodeError
+from hyperflow.registry import PredictionInputError, Predictor
+from hyperflow.serve._context import (
+    Body,
+    Context,
+    ServeContext,
+    rate_limited,
+    ready_or_503,
+    require_admin_token,
+    require_api_token,
+)
+from hyperflow.serve._guards import new_request_id
+from hyperflow.serve._schema import ApiModels, InvalidBody, TooManyRows
+from hyperflow.serve._writer import to_json
+
+__all__ = ["admin_router", "feedback_router", "prediction_router", "probe_router"]
+
+_INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, ArithmeticError)
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the service is starting or stopping"}
+}
+_BAD_INPUT: dict[int | str, dict[str, Any]] = {
+    415: {"description": "the body is not sent as application/json"},
+    422: {"description": "a field is missing or has the wrong type"},
+}
+
+
+def json_response(content: Any, status: int = 200) -> Response:
+    return Response(to_json(content), status_code=status, media_type="application/json")
+
+
+def _unprocessable(exc: Exception) -> Response:
+    """A 422 for a row the model cannot use (bad field, or the model rejected the value)."""
+    if isinstance(exc, InvalidBody):
+        body: dict[str, Any] = {"detail": exc.errors}
+        if exc.total > len(exc.errors):
+            body["message"] = f"{exc.total} errors; the first {len(exc.errors)} are listed"
+        return json_response(body, 422)
+    if isinstance(exc, PredictionInputError):
+        errors = [
+            {
+                "loc": ["body", *(str(e["field"]).split(".") if e["field"] else [])],
+                "msg": e["message"],
+                "type": "value_error",
+            }
+            for e in exc.errors
+        ]
+        return json_response({"detail": errors, "message": str(exc)}, 422)
+    cause = exc.__cause__ or exc
+    msg = f"the model could not predict for this input: {type(cause).__name__}: {cause}"
+    detail = [{"loc": ["body"], "msg": msg, "type": "prediction_failed"}]
+    return json_response({"detail": detail, "message": msg}, 422)
+
+
+def _is_input_problem(exc: Exception) -> bool:
+    if isinstance(exc, InvalidBody | PredictionInputError):
+        return True
+    return isinstance(exc, NodeError) and isinstance(exc.__cause__, _INPUT_ERRORS)
+
+
+def _docs(models: ApiModels, model: Any, many: bool = False) -> dict[str, Any]:
+    ref: dict[str, Any] = models.ref(model)
+    body: dict[str, Any] = {"type": "array", "items": ref} if many else ref
+    if many and models.batch_max is not None:
+        body["maxItems"] = models.batch_max
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
+
+
+def _ok(models: ApiModels, model: Any, code: int = 200) -> dict[int | str, dict[str, Any]]:
+    content = {"application/json": {"schema": models.ref(model)}}
+    return {code: {"description": "OK", "content": content}}
+
+
+def _log_predictions(
+    context: ServeContext,
+    p: Predictor,
+    start: float,
+    ids: list[str],
+    rows: list[Any],
+    values: list[Any],
+) -> None:
+    context.service.metrics.observe_predictions(values)
+    context.issued.add(ids)
+    writer = context.service.writer
+    if writer is not None:
+        latency = (time.perf_counter() - start) * 1000.0
+        now = time.time()
+        for rid, row, value in zip(ids, rows, values, strict=True):
+            writer.submit(rid, p.name, p.version, now, latency, row, value)
+
+
+async def _one_value(context: ServeContext, p: Predictor, body: bytes) -> tuple[Any, Any]:
+    models, schema = context.models, p.schema
+    if len(body) > context.inline_below_bytes:  # a big row: validate off the event loop
+        parsed = await anyio.to_thread.run_sync(models.parse, models.row_adapter, body)
+    else:
+        parsed = models.parse(models.row_adapter, body)
+    row = models.to_row(schema, parsed)
+    service = context.service
+    if service.batcher is not None:
+        return row, await service.batcher.submit(p, row)
+    if context.timing.fast(p):
+        return row, context.timing.call(p, row)
+    return row, await run_in_threadpool(context.timing.call, p, row)
+
+
+def _batch_values(models: ApiModels, p: Predictor, body: bytes) -> tuple[list[Any], list[Any]]:
+    """Validate and predict a batch (on a worker thread: neither blocks the event loop)."""
+    rows = [models.to_row(p.schema, b) for b in models.parse(models.batch_adapter, body)]
+    return rows, p.predict_many(rows, validate=False)
+
+
+async def predict(context: Context, body: Body) -> Response:
+    """Predict for one row."""
+    start = time.perf_counter()
+    p = ready_or_503(context)
+    try:
+        row, value = await _one_value(context, p, body)
+    except Exception as exc:
+        if _is_input_problem(exc):
+            return _unprocessable(exc)
+        raise
+    rid = new_request_id()
+    _log_predictions(context, p, start, [rid], [row], [value])
+    return json_response(
+        {"request_id": rid, "model": p.name, "version": p.version, "prediction": value}
+    )
+
+
+async def predict_batch(context: Context, body: Body) -> Response:
+    """Predict for a list of rows (one pipeline call for a batchable pipeline)."""
+    start = time.perf_counter()
+    p = ready_or_503(context)
+    try:
+        rows, values = await anyio.to_thread.run_sync(_batch_values, context.models, p, body)
+    except TooManyRows as exc:
+        return json_response({"detail": str(exc)}, 413)
+    except Exception as exc:
+        if _is_input_problem(exc):
+            return _unprocessable(exc)
+        raise
+    if p.batchable and rows:
+        context.service.metrics.batch_size.observe(len(rows))
+    rid = new_request_id()
+    ids = [f"{rid}-{i}" for i in range(len(rows))]
+    _log_predictions(context, p, start, ids, rows, values)
+    return json_response(
+        {
+            "request_id": rid,
+            "request_ids": ids,
+            "model": p.name,
+            "version": p.version,
+            "predictions": values,
+        }
+    )
+
+
+def prediction_router(models: ApiModels) -> APIRouter:
+    """``POST /predict`` and ``POST /predict/batch`` (API token and rate limit checked here)."""
+    router = APIRouter(dependencies=[Depends(require_api_token), Depends(rate_limited)])
+    too_many: dict[int | str, dict[str, Any]] = {
+        413: {"description": f"more than {models.batch_max} rows"}
+    }
+    router.add_api_route(
+        "/predict",
+        predict,
+        methods=["POST"],
+        openapi_extra=_docs(models, models.row),
+        responses={**_ok(models, models.prediction), **_BAD_INPUT, **_UNAVAILABLE},
+    )
+    router.add_api_route(
+        "/predict/batch",
+        predict_batch,
+        methods=["POST"],
+        openapi_extra=_docs(models, models.row, many=True),
+        responses={
+            **_ok(models, models.batch_prediction),
+            **too_many,
+            **_BAD_INPUT,
+            **_UNAVAILABLE,
+        },
+    )
+    return router
+
+
+async def _was_served(context: ServeContext, request_id: str) -> bool:
+    """Issued here and unexpired, or found in the prediction log within the time to live."""
+    if context.issued.known(request_id):
+        return True
+    logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
+    if logged is None:
+        return False
+    return time.time() - logged.timestamp() <= context.issued.ttl_s
+
+
+async def feedback(context: Context, body: Body) -> Response:
+    """Record the ground truth for an earlier prediction's ``request_id``."""
+    try:
+        fb = context.models.parse(context.models.feedback_adapter, body)
+    except InvalidBody as exc:
+        return _unprocessable(exc)
+    if not await _was_served(context, fb.request_id):
+        detail = (
+            f"no prediction with request_id {fb.request_id!r} (or it expired): send the "
+            "request_id a /predict response returned"
+        )
+        return json_response({"detail": detail}, 404)
+    writer = context.service.writer
+    if writer is not None:
+        writer.submit_feedback(fb.request_id, fb.ground_truth, time.time())
+    return json_response({"request_id": fb.request_id, "accepted": True}, 202)
+
+
+def feedback_router(models: ApiModels) -> APIRouter:
+    """``POST /feedback`` (API token and rate limit checked here)."""
+    router = APIRouter(dependencies=[Depends(require_api_token), Depends(rate_limited)])
+    router.add_api_route(
+        "/feedback",
+        feedback,
+        methods=["POST"],
+        status_code=202,
+        openapi_extra=_docs(models, models.feedback),
+        responses={
+            202: {"description": "Accepted"},
+            404: {"description": "no prediction with this request_id, or it expired"},
+            **_BAD_INPUT,
+        },
+    )
+    return router
+
+
+async def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+async def ready(context: Context) -> Response:
+    """Readiness: a model is loaded and the service accepts predictions."""
+    if not context.service.ready:
+        return json_response({"status": "not ready"}, 503)
+    return json_response({"status": "ready", "version": context.service.predictor.version})
+
+
+async def version(context: Context) -> dict[str, Any]:
+    """Model name, version, alias and code version being served."""
+    return context.service.describe()
+
+
+async def prometheus(context: Context) -> Response:
+    """Prometheus metrics."""
+    service = context.service
+    if service.writer is not None:
+        service.metrics.log_pending.set(service.writer.pending)
+    body, content_type = service.metrics.render()
+    return Response(body, media_type=content_type)
+
+
+def probe_router() -> APIRouter:
+    """``GET /health``, ``/ready``, ``/version`` and ``/metrics`` (open, for probes)."""
+    router = APIRouter()
+    router.add_api_route("/health", health, methods=["GET"])
+    router.add_api_route("/ready", ready, methods=["GET"], responses=_UNAVAILABLE)
+    router.add_api_route("/version", version, methods=["GET"])
+    router.add_api_route("/metrics", prometheus, methods=["GET"], response_class=Response)
+    return router
+
+
+class _ReloadOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    force: bool = False
+
+
+async def _force(request: Request) -> bool:
+    raw = await request.body()
+    if not raw.strip():
+        return False
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise HTTPException(415, "send the reload options as 'Content-Type: application/json'")
+    try:
+        return _ReloadOptions.model_validate_json(raw).force
+    except ValidationError as exc:
+        raise HTTPException(422, exc.errors(include_url=False, include_input=False)) from None
+
+
+async def reload(request: Request, context: Context) -> Response:
+    """Load what the model reference points to now (needs the admin token)."""
+    force = await _force(request)
+    service = context.service
+    before = service.predictor.version
+    try:
+        changed = await service.reload(force=force)
+    except Exception as exc:
+        detail = f"reload failed, still serving {before}: {type(exc).__name__}: {exc}"
+        return json_response({"detail": detail}, 409)
+    return json_response({"reloaded": changed, **service.describe()})
+
+
+def admin_router() -> APIRouter:
+    """``POST /admin/reload`` (admin token checked here, before the body is read)."""
+    router = APIRouter(dependencies=[Depends(require_admin_token)])
+    options = {"type": "object", "properties": {"force": {"type": "boolean", "default": False}}}
+    router.add_api_route(
+        "/admin/reload",
+        reload,
+        methods=["POST"],
+        openapi_extra={
+            "requestBody": {"required": False, "content": {"application/json": {"schema": options}}}
+        },
+        responses={401: {"description": "missing or wrong admin token"}},
+    )
+    return router
