@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from tests.registry import models
@@ -12,10 +13,10 @@ from hyperflow import StoreError
 from hyperflow.store import MetricPoint, QueryError, RunRecord, get_store
 
 
-def _run(store_url: str, run_id: str, *, f1: float | None = None, **kw: object) -> str:
+def _run(store_url: str, run_id: str, *, f1: float | None = None, **kw: Any) -> str:
     store = get_store(store_url)
     store.create_run(
-        RunRecord(run_id=run_id, status="finished", start_time=time.time(), **kw)  # type: ignore[arg-type]
+        RunRecord(run_id=run_id, status="finished", start_time=time.time(), **kw)
     )
     if f1 is not None:
         store.log_metrics(run_id, [MetricPoint("f1", f1, 0, time.time())])
@@ -94,3 +95,11 @@ def test_search_by_parent_run_and_the_deprecated_name(store_url: str) -> None:
     with pytest.warns(DeprecationWarning, match="parent_run"):
         old = hf.runs.search(parent=parent, store=store_url)
     assert old["name"].tolist() == ["t0"]
+
+
+def test_a_long_list_of_existing_metrics_is_shortened(store_url: str) -> None:
+    run_id = _run(store_url, "ab" + "0" * 30)
+    points = [MetricPoint(f"m{i:02d}", 0.0, 0, 1.0) for i in range(40)]
+    get_store(store_url).log_metrics(run_id, points)
+    with pytest.raises(QueryError, match=r"m00, m01, .*m29, \.\.\. \(40 in all\)\)$"):
+        hf.runs.search(where="metrics.zzz > 0", store=store_url)

@@ -1,32 +1,34 @@
-"""The registry's public functions: register, aliases, rollback, load, search."""
+"""The registry's public functions: aliases, rollback, archive, search, load, suites."""
 
 from __future__ import annotations
 
-import getpass
-import hashlib
-import logging
-import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from hyperflow._errors import RegistryError
-from hyperflow._refs import find_ref, import_ref, import_trusted_ref
-from hyperflow.core import NestedNode, Pipeline
+from hyperflow._refs import import_trusted_ref
+from hyperflow.core import Pipeline
+from hyperflow.registry._common import (
+    StoreArg,
+    catalog_of,
+    check_name,
+    current_user,
+    log,
+    parse_ref,
+    pipeline_code_version,
+)
 from hyperflow.registry._predictor import Predictor
-from hyperflow.registry._semver import Bump, SemVer, bump_part
+from hyperflow.registry._register import RecomputedArtifactWarning, register
+from hyperflow.registry._semver import SemVer
 from hyperflow.store import (
     AliasMove,
     ArtifactStore,
-    MetadataStore,
     ModelVersion,
-    NewVersion,
     RegistryStore,
-    RunRecord,
     VersionStatus,
     get_artifact_store,
     get_store,
-    untracked_hint,
 )
 
 __all__ = [
@@ -52,277 +54,15 @@ __all__ = [
     "versions",
 ]
 
-log = logging.getLogger("hyperflow.registry")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-StoreArg = MetadataStore | str | None
-
 
 class CodeVersionWarning(UserWarning):
     """The importable predict pipeline differs from the code that was registered."""
 
 
-class RecomputedArtifactWarning(UserWarning):
-    """``register`` recomputed artifacts the run had not stored (listed in the version's
-    lineage under ``recomputed_artifacts``)."""
-
-
-RECOMPUTED_KEY = "recomputed_artifacts"
-
-
-def _catalog(store: StoreArg) -> RegistryStore:
-    return get_store(store).registry_store()
-
-
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user database (containers)
-        return "unknown"
-
-
-def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise RegistryError(
-            f"a model name holds letters, digits, '_', '.' or '-' and starts with a letter or "
-            f"digit, but got {name!r}"
-        )
-
-
-def parse_ref(ref: str) -> tuple[str, str | None, str | None]:
-    """``"name@alias"`` → (name, None, alias); ``"name:1.2.0"`` → (name, "1.2.0", None);
-    ``"name"`` → (name, None, "latest")."""
-    if not isinstance(ref, str) or not ref:
-        raise RegistryError(f"expected 'name@alias' or 'name:version', but got {ref!r}")
-    if "@" in ref:
-        name, _, alias = ref.partition("@")
-        _check_name(name)
-        return name, None, alias
-    if ":" in ref:
-        name, _, version = ref.partition(":")
-        _check_name(name)
-        SemVer.parse(version)
-        return name, version, None
-    _check_name(ref)
-    return ref, None, "latest"
-
-
-def _nodes(pipeline: Pipeline) -> list[Any]:
-    out: list[Any] = []
-    stack = [pipeline]
-    while stack:
-        p = stack.pop()
-        for n in p.nodes.values():
-            if isinstance(n, NestedNode):
-                stack.append(n.pipeline)
-            else:
-                out.append(n)
-    return out
-
-
-def pipeline_code_version(pipeline: Pipeline) -> str:
-    """One version for a whole pipeline: a hash of every node's code version."""
-    from hyperflow.engine import node_version
-
-    h = hashlib.sha256()
-    for n in sorted(_nodes(pipeline), key=lambda n: (n.key, n.name)):
-        h.update(f"{n.key}={node_version(n.func, n.version)};".encode())
-    return h.hexdigest()[:32]
-
-
-def _predict_ref(predict: Pipeline | str) -> tuple[str, Pipeline]:
-    if isinstance(predict, str):
-        obj = import_ref(predict)
-        if not isinstance(obj, Pipeline):
-            raise RegistryError(f"{predict!r} is a {type(obj).__name__}, not an hf.Pipeline")
-        return predict, obj
-    if not isinstance(predict, Pipeline):
-        raise RegistryError(f"predict= takes an hf.Pipeline or 'module:attr', but got {predict!r}")
-    modules = list(dict.fromkeys(getattr(n.func, "__module__", "") for n in _nodes(predict)))
-    ref = find_ref(predict, modules)
-    if ref is None:
-        raise RegistryError(
-            f"cannot find pipeline {predict.name!r} as a module-level name of an importable "
-            f"module (looked in {modules}); define it at module level (not in __main__ or a "
-            "notebook cell), or pass predict='module:attr'"
-        )
-    return ref, predict
-
-
-def _recompute(
-    run: Any,
-    missing: list[str],
-    train: Pipeline | None,
-    inputs: Mapping[str, Any] | None,
-    artifacts: ArtifactStore,
-    store: MetadataStore,
-) -> dict[str, dict[str, Any]]:
-    from hyperflow.store import ArtifactRecord, serialize, type_name
-
-    if train is None:
-        raise RegistryError(
-            f"run {run.run_id} has no artifact(s) {', '.join(map(repr, missing))} (it has: "
-            f"{', '.join(sorted(run.artifacts)) or 'none'}); pass train=<pipeline> and inputs= "
-            "to recompute them at the run's config (free when cached), or optimize with "
-            f"keep={missing!r}"
-        )
-    result = train.run(inputs=dict(inputs or {}), config=run.config, outputs=missing, track=False)
-    recorded = (run.lineage or {}).get("inputs") or {}
-    if recorded:
-        from hyperflow.engine import fingerprint
-
-        now = {k: fingerprint(v) for k, v in (inputs or {}).items() if k in recorded}
-        changed = sorted(k for k, v in now.items() if v != recorded[k])
-        if changed:
-            raise RegistryError(
-                f"cannot recompute {missing} for run {run.run_id}: inputs {changed} differ from "
-                "the ones the run used (their fingerprints changed); pass the original inputs"
-            )
-    out: dict[str, dict[str, Any]] = {}
-    for name in missing:
-        data, fmt = serialize(result[name])
-        digest = artifacts.put(data)
-        record = ArtifactRecord(name, digest, fmt, len(data), type_name(result[name]))
-        store.log_artifact(run.run_id, record)
-        out[name] = {"digest": digest, "format": fmt, "size": len(data), "type": record.type}
-    return out
-
-
-def _find_run(meta: MetadataStore, run_id: str) -> RunRecord:
-    from hyperflow._errors import TrackingError
-    from hyperflow.tracking.runs import resolve_id
-
-    try:
-        full = resolve_id(run_id, store=meta)
-    except TrackingError as exc:
-        raise RegistryError(str(exc) + untracked_hint(run_id)) from exc
-    run = meta.get_run(full)
-    if run is None:
-        raise RegistryError(f"run {full!r} was deleted from {meta.url} meanwhile")
-    return run
-
-
-def register(
-    name: str,
-    *,
-    run_id: str,
-    predict: Pipeline | str,
-    artifacts: Sequence[str] = ("model",),
-    bump: Bump | str = Bump.MINOR,
-    version: str | None = None,
-    description: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    train: Pipeline | None = None,
-    inputs: Mapping[str, Any] | None = None,
-    store: StoreArg = None,
-    artifact_store: ArtifactStore | str | None = None,
-) -> ModelVersion:
-    """Register the artifacts of run ``run_id`` with an inference pipeline as a new version.
-
-    Args:
-        name: the model's name.
-        run_id: the tracked run whose outputs are the fitted artifacts (its id or a
-            unique prefix of it).
-        predict: the inference pipeline (module-level object or ``"module:attr"``).
-        artifacts: the run outputs the inference pipeline consumes as inputs.
-        bump: ``major``, ``minor`` or ``patch`` over the newest version; or give ``version``.
-        train, inputs: to recompute artifacts the run did not store (at its recorded config);
-            a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
-            under ``recomputed_artifacts``.
-
-    Returns:
-        The new, immutable ``ModelVersion``.
-    """
-    _check_name(name)
-    part = bump_part(bump)
-    explicit = SemVer.parse(version) if version is not None else None
-    meta = get_store(store)
-    catalog = meta.registry_store()
-    run = _find_run(meta, run_id)
-    if run.status != "finished":
-        raise RegistryError(
-            f"run {run.run_id} is {run.status}, not finished; register a finished run"
-        )
-    ref, pipeline = _predict_ref(predict)
-    missing_inputs = [a for a in artifacts if a not in pipeline.inputs]
-    if missing_inputs:
-        raise RegistryError(
-            f"predict pipeline {pipeline.name!r} has no input(s) {missing_inputs} to bind the "
-            f"artifacts to (its inputs: {list(pipeline.inputs)})"
-        )
-    bound = {
-        a: {"digest": r.digest, "format": r.format, "size": r.size, "type": r.type}
-        for a in artifacts
-        if (r := run.artifacts.get(a)) is not None
-    }
-    missing = [a for a in artifacts if a not in bound]
-    lineage = _lineage(run)
-    if missing:
-        art_store = get_artifact_store(artifact_store)
-        bound.update(_recompute(run, missing, train, inputs, art_store, meta))
-        _note_recomputed(run.run_id, missing, lineage)
-    lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
-    code = pipeline_code_version(pipeline)
-    lineage["predict"] = {"ref": ref, "code_version": code}
-    new = NewVersion(
-        run_id=run.run_id,
-        predict_ref=ref,
-        code_version=code,
-        artifacts=bound,
-        lineage=lineage,
-        metrics=run.metrics,
-        tags=dict(tags or {}),
-        description=description,
-        created_by=_who(),
-    )
-    text = catalog.add_version(name, _chooser(explicit, part), new)
-    log.info("registered %s:%s from run %s", name, text, run.run_id)
-    return catalog.get_version(name, text)
-
-
-def _lineage(run: RunRecord) -> dict[str, Any]:
-    recorded = run.lineage or {}
-    return {
-        "run_id": run.run_id,
-        "pipeline": run.pipeline,
-        "config": run.config,
-        "metrics": run.metrics,
-        "code_versions": recorded.get("code_versions", {}),
-        "data": recorded.get("inputs", {}),
-        "environment": recorded.get("environment", {}),
-        "git": recorded.get("git"),
-        "seed": recorded.get("seed"),
-    }
-
-
-def _note_recomputed(run_id: str, missing: list[str], lineage: dict[str, Any]) -> None:
-    lineage[RECOMPUTED_KEY] = missing
-    message = (
-        f"recomputed artifact(s) {', '.join(map(repr, missing))} that run {run_id} had "
-        f"not stored, at the run's config, and stored them (noted in the version's lineage "
-        f"under {RECOMPUTED_KEY!r}); keep them next time with optimize(keep=...)"
-    )
-    log.warning(message)
-    warnings.warn(message, RecomputedArtifactWarning, stacklevel=3)
-
-
-def _chooser(explicit: SemVer | None, part: Bump) -> Callable[[str | None], tuple[str, str]]:
-    """The new version, chosen inside the store's transaction from the newest one."""
-    from hyperflow.registry._semver import bump as bump_version
-
-    def choose(newest: str | None) -> tuple[str, str]:
-        if explicit is not None:
-            chosen = explicit
-        else:
-            chosen = bump_version(SemVer.parse(newest) if newest else None, part)
-        return str(chosen), chosen.sort_key()
-
-    return choose
-
-
 def get(ref: str, *, store: StoreArg = None) -> ModelVersion:
     """The version a reference names: ``"name@alias"``, ``"name:1.2.0"``, ``"name@latest"``."""
     name, version, alias = parse_ref(ref)
-    catalog = _catalog(store)
+    catalog = catalog_of(store)
     if version is None:
         version = catalog.resolve_alias(name, alias or "latest")
     return catalog.get_version(name, version)
@@ -332,21 +72,21 @@ def versions(
     name: str, *, include_archived: bool = True, store: StoreArg = None
 ) -> list[ModelVersion]:
     """Every version of ``name``, newest first."""
-    return _catalog(store).versions(name, include_archived=include_archived)
+    return catalog_of(store).versions(name, include_archived=include_archived)
 
 
 def models(*, store: StoreArg = None) -> list[str]:
     """The registered model names."""
-    return _catalog(store).models()
+    return catalog_of(store).models()
 
 
 def set_alias(
     name: str, alias: str, version: str, *, reason: str | None = None, store: StoreArg = None
 ) -> AliasMove:
     """Point ``alias`` (e.g. ``production``) at ``version``; the move is recorded."""
-    _check_name(name)
+    check_name(name)
     SemVer.parse(version)
-    return _catalog(store).move_alias(name, alias, version, reason=reason, who=_who())
+    return catalog_of(store).move_alias(name, alias, version, reason=reason, who=current_user())
 
 
 def remove_alias(
@@ -358,18 +98,18 @@ def remove_alias(
         RegistryError: unknown model or alias (the known ones are listed), or ``latest``
             (which is virtual).
     """
-    _check_name(name)
-    return _catalog(store).move_alias(name, alias, None, reason=reason, who=_who())
+    check_name(name)
+    return catalog_of(store).move_alias(name, alias, None, reason=reason, who=current_user())
 
 
 def rollback(
     name: str, alias: str, *, reason: str | None = None, store: StoreArg = None
 ) -> AliasMove:
     """Move ``alias`` back to its previous target (repeat to step further back)."""
-    catalog = _catalog(store)
+    catalog = catalog_of(store)
     target = _rollback_target(catalog, name, alias)
     return catalog.move_alias(
-        name, alias, target, reason=reason or "rollback", rollback=True, who=_who()
+        name, alias, target, reason=reason or "rollback", rollback=True, who=current_user()
     )
 
 
@@ -395,7 +135,7 @@ def _rollback_target(catalog: RegistryStore, name: str, alias: str) -> str:
 
 def history(name: str, alias: str, *, store: StoreArg = None) -> list[AliasMove]:
     """Every move of ``alias``, oldest first."""
-    return _catalog(store).history(name, alias)
+    return catalog_of(store).history(name, alias)
 
 
 def archive(name: str, version: str, *, store: StoreArg = None) -> None:
@@ -403,12 +143,12 @@ def archive(name: str, version: str, *, store: StoreArg = None) -> None:
 
     Refused while an alias points at it (archived versions take no aliases).
     """
-    _catalog(store).set_status(name, version, VersionStatus.ARCHIVED)
+    catalog_of(store).set_status(name, version, VersionStatus.ARCHIVED)
 
 
 def delete(name: str, version: str, *, store: StoreArg = None) -> None:
     """Delete a version; refused while an alias points at it."""
-    _catalog(store).delete_version(name, version)
+    catalog_of(store).delete_version(name, version)
 
 
 def search(
@@ -434,7 +174,7 @@ def search(
 
     Each result carries its current ``aliases`` (``latest`` included).
     """
-    return _catalog(store).search(
+    return catalog_of(store).search(
         where, name=name, tags=tags, alias=alias, include_archived=include_archived
     )
 
@@ -514,7 +254,7 @@ def record_suite_result(ref: str, result: Any, *, store: StoreArg = None) -> Non
             "the suite result has no suite_ref: define the suite at module level and run it as "
             "hf.testing.load_suite('module:attr').run(...) so it can be re-run later"
         )
-    _catalog(store).record_suite(
+    catalog_of(store).record_suite(
         mv.name,
         mv.version,
         suite_ref,
@@ -527,4 +267,4 @@ def record_suite_result(ref: str, result: Any, *, store: StoreArg = None) -> Non
 def suite_results(ref: str, *, store: StoreArg = None) -> list[dict[str, Any]]:
     """Recorded suite results of a version, newest first."""
     mv = get(ref, store=store)
-    return _catalog(store).suite_results(mv.name, mv.version)
+    return catalog_of(store).suite_results(mv.name, mv.version)

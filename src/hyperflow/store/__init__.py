@@ -23,6 +23,7 @@ from hyperflow.store._base import (
     MetricPoint,
     NodeRecord,
     RunRecord,
+    RunStatus,
 )
 from hyperflow.store._factory import get_artifact_store, get_store
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
@@ -84,6 +85,7 @@ __all__ = [
     "QueryError",
     "RegistryStore",
     "RunRecord",
+    "RunStatus",
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStore",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,9 +25,30 @@ __all__ = [
     "MetricPoint",
     "NodeRecord",
     "RunRecord",
+    "RunStatus",
 ]
 
-RUN_STATUSES = ("running", "finished", "failed")
+class RunStatus(StrEnum):
+    """Where a run stands (a ``str``: ``RunStatus.FINISHED == "finished"``)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+    @classmethod
+    def check(cls, value: RunStatus | str) -> RunStatus:
+        """``value`` as a ``RunStatus``, or ``StoreError`` naming the accepted values."""
+        try:
+            return cls(value)
+        except ValueError:
+            from hyperflow._errors import StoreError
+
+            raise StoreError(
+                f"a run status is one of {', '.join(RUN_STATUSES)}, but got {value!r}"
+            ) from None
+
+
+RUN_STATUSES = tuple(s.value for s in RunStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +92,7 @@ class RunRecord:
     """
 
     run_id: str
-    status: str
+    status: RunStatus | str
     start_time: float
     name: str | None = None
     pipeline: str | None = None
@@ -119,12 +141,12 @@ class MetadataStore(abc.ABC):
         self,
         run_id: str,
         *,
-        status: str,
+        status: RunStatus | str,
         end_time: float,
         error: str | None = None,
         failed_node: str | None = None,
         traceback: str | None = None,
-        expected_status: str | None = None,
+        expected_status: RunStatus | str | None = None,
     ) -> None:
         """Mark a run finished or failed (only if its status is ``expected_status``, if given)."""
 
@@ -197,8 +219,11 @@ class MetadataStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def known_keys(self, kind: str) -> list[str]:
-        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has."""
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
+        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has.
+
+        With ``among``, only those of its keys that exist (a cheap check of a few keys).
+        """
 
     @abc.abstractmethod
     def running_runs(self) -> list[RunRecord]:

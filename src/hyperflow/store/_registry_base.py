@@ -4,14 +4,14 @@
 history, and behavioural-suite results. The registry (``hyperflow.registry``)
 decides *what* to write (semantic versions, rollback targets, lineage); a
 registry store decides *how* it is kept. Every implementation passes the
-conformance suite :class:`hyperflow.store.RegistryStoreSuite` (module
-``hyperflow.store._registry_conformance``).
+conformance suite ``RegistryStoreSuite`` (``hyperflow.store._registry_conformance``,
+run on SQLite and PostgreSQL by ``tests/store/test_registry_store.py``).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -185,8 +185,9 @@ class RegistryStore(abc.ABC):
         and that ``alias`` points at; by name, then newest first."""
 
     @abc.abstractmethod
-    def known_keys(self, kind: str) -> list[str]:
-        """The sorted ``metrics`` or ``tags`` keys that any version has."""
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
+        """The sorted ``metrics`` or ``tags`` keys that any version has (of ``among`` only,
+        if given)."""
 
     @abc.abstractmethod
     def suite_results(self, name: str, version: str) -> list[dict[str, Any]]:

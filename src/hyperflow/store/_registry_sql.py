@@ -12,7 +12,7 @@ import difflib
 import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -202,26 +202,30 @@ class SQLRegistryStore(RegistryStore):
             for r in rows
         ]
 
-    def known_keys(self, kind: str) -> list[str]:
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
         tables = {"metrics": S.version_metrics, "tags": S.version_tags}
         if kind not in tables:
             raise QueryError(f"kind must be one of {', '.join(tables)}, but got {kind!r}")
         t = tables[kind]
+        stmt = sa.select(t.c.key).distinct().order_by(t.c.key)
+        if among is not None:
+            stmt = stmt.where(t.c.key.in_(list(among)))
         with self._engine.connect() as conn:
-            stmt = sa.select(t.c.key).distinct().order_by(t.c.key)
             return [str(r[0]) for r in conn.execute(stmt)]
 
     def _check_keys(self, where: str, node: Any) -> None:
-        for kind, key in where_keys(node):
-            if kind != "metrics":
-                continue
-            known = self.known_keys(kind)
+        named = [key for kind, key in where_keys(node) if kind == "metrics"]
+        if not named or len(self.known_keys("metrics", among=named)) == len(named):
+            return
+        known = self.known_keys("metrics")
+        for key in named:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
                 hint = f"; did you mean metrics.{close[0]}?" if close else ""
                 raise QueryError(
                     f"in filter {where!r}: no model version has metric {key!r}{hint} "
-                    f"(metrics that exist: {', '.join(known) or 'none'})"
+                    f"(metrics that exist: {', '.join(known[:30]) or 'none'}"
+                    f"{f', ... ({len(known)} in all)' if len(known) > 30 else ''})"
                 )
 
     def search(
@@ -405,7 +409,12 @@ class SQLRegistryStore(RegistryStore):
             raise RegistryError(self._missing(conn, name, f"version {version!r}"))
 
     def set_status(self, name: str, version: str, status: VersionStatus) -> None:
-        status = VersionStatus(status)
+        try:
+            status = VersionStatus(status)
+        except ValueError:
+            raise RegistryError(
+                f"a version status is one of {', '.join(VersionStatus)}, but got {status!r}"
+            ) from None
         with self._store._tx() as conn:
             self._require_version(conn, name, version)
             pointing = self._pointing(conn, name, version)

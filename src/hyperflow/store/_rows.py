@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hyperflow.store import _schema as S
-from hyperflow.store._base import RunRecord
+from hyperflow.store._base import RunRecord, RunStatus
 
 __all__ = ["param_row", "run_records"]
 
@@ -33,7 +33,7 @@ def run_records(conn: sa.Connection, rows: Sequence[Any]) -> list[RunRecord]:
     for r in rows:
         recs[r.run_id] = RunRecord(
             run_id=r.run_id,
-            status=r.status,
+            status=RunStatus(r.status),
             start_time=r.start_time,
             name=r.name,
             pipeline=r.pipeline,

@@ -29,6 +29,7 @@ from hyperflow.store._base import (
     MetricPoint,
     NodeRecord,
     RunRecord,
+    RunStatus,
 )
 from hyperflow.store._migrate import upgrade
 from hyperflow.store._query import compile_order, compile_where, parse_where
@@ -227,7 +228,7 @@ class SQLStore(MetadataStore):
             "run_id": run.run_id,
             "name": run.name,
             "pipeline": run.pipeline,
-            "status": run.status,
+            "status": RunStatus.check(run.status).value,
             "start_time": run.start_time,
             "end_time": run.end_time,
             "parent_id": run.parent_id,
@@ -265,16 +266,17 @@ class SQLStore(MetadataStore):
         self,
         run_id: str,
         *,
-        status: str,
+        status: RunStatus | str,
         end_time: float,
         error: str | None = None,
         failed_node: str | None = None,
         traceback: str | None = None,
-        expected_status: str | None = None,
+        expected_status: RunStatus | str | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "end_time": end_time, "error": error}
-        values.update(failed_node=failed_node, traceback=traceback)
-        self._update(run_id, values, expected_status)
+        values: dict[str, Any] = {"status": RunStatus.check(status).value}
+        values.update(end_time=end_time, error=error, failed_node=failed_node, traceback=traceback)
+        expected = None if expected_status is None else RunStatus.check(expected_status).value
+        self._update(run_id, values, expected)
 
     def heartbeat(self, run_id: str, when: float) -> None:
         self._update(run_id, {"heartbeat": when})
@@ -445,18 +447,20 @@ class SQLStore(MetadataStore):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(S.runs).where(S.runs.c.run_id == run_id))
 
-    def known_keys(self, kind: str) -> list[str]:
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
         tables = {"metrics": S.latest_metrics, "params": S.params, "tags": S.tags}
         if kind not in tables:
             raise StoreError(f"kind must be one of {', '.join(tables)}, but got {kind!r}")
         table = tables[kind]
         stmt = sa.select(table.c.key).distinct().order_by(table.c.key)
+        if among is not None:
+            stmt = stmt.where(table.c.key.in_(list(among)))
         with self.engine.connect() as conn:
             return [str(r[0]) for r in conn.execute(stmt)]
 
     def running_runs(self) -> list[RunRecord]:
         stmt = sa.select(*[c for c in S.runs.c if c.name != "lineage"]).where(
-            S.runs.c.status == "running"
+            S.runs.c.status == RunStatus.RUNNING.value
         )
         with self.engine.connect() as conn:
             return run_records(conn, conn.execute(stmt).all())

@@ -119,7 +119,7 @@ def _row(rec: RunRecord) -> dict[str, Any]:
         "run_id": rec.run_id,
         "name": rec.name,
         "pipeline": rec.pipeline,
-        "status": rec.status,
+        "status": str(rec.status),
         "start_time": rec.start_time,
         "end_time": rec.end_time,
         "duration_s": None if rec.end_time is None else rec.end_time - rec.start_time,
@@ -190,19 +190,25 @@ def search(
     return _frame(recs)
 
 
+def _listing(names: Sequence[str], limit: int = 30) -> str:
+    shown = ", ".join(names[:limit]) or "none"
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
 def _check_keys(meta: MetadataStore, where: str) -> None:
     """Raise ``QueryError`` when ``where`` names a metric or param that no run has."""
-    for kind, key in where_keys(parse_where(where)):
-        if kind not in ("metrics", "params"):
+    named = where_keys(parse_where(where))
+    for kind in ("metrics", "params"):
+        keys = [key for k, key in named if k == kind]
+        if not keys or len(meta.known_keys(kind, among=keys)) == len(keys):
             continue
         known = meta.known_keys(kind)
-        if key in known:
-            continue
+        key = next(key for key in keys if key not in known)
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
         hint = f"; did you mean {kind}.{close[0]}?" if close else ""
         raise QueryError(
             f"in filter {where!r}: no run in {meta.url} has {kind[:-1]} {key!r}{hint} "
-            f"({kind} that exist: {', '.join(known) or 'none'})"
+            f"({kind} that exist: {_listing(known)})"
         )
 
 
