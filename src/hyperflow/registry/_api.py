@@ -18,6 +18,7 @@ from hyperflow.registry._common import (
     parse_ref,
     pipeline_code_version,
 )
+from hyperflow.registry._governance import record_event
 from hyperflow.registry._predictor import Predictor
 from hyperflow.registry._register import RecomputedArtifactWarning, register
 from hyperflow.registry._semver import SemVer
@@ -86,7 +87,8 @@ def set_alias(
     """Point ``alias`` (e.g. ``production``) at ``version``; the move is recorded."""
     check_name(name)
     SemVer.parse(version)
-    return catalog_of(store).move_alias(name, alias, version, reason=reason, who=current_user())
+    move = catalog_of(store).move_alias(name, alias, version, reason=reason, who=current_user())
+    return _audited(move, name, store)
 
 
 def remove_alias(
@@ -99,7 +101,8 @@ def remove_alias(
             (which is virtual).
     """
     check_name(name)
-    return catalog_of(store).move_alias(name, alias, None, reason=reason, who=current_user())
+    move = catalog_of(store).move_alias(name, alias, None, reason=reason, who=current_user())
+    return _audited(move, name, store)
 
 
 def rollback(
@@ -108,9 +111,18 @@ def rollback(
     """Move ``alias`` back to its previous target (repeat to step further back)."""
     catalog = catalog_of(store)
     target = _rollback_target(catalog, name, alias)
-    return catalog.move_alias(
+    move = catalog.move_alias(
         name, alias, target, reason=reason or "rollback", rollback=True, who=current_user()
     )
+    return _audited(move, name, store)
+
+
+def _audited(move: AliasMove, name: str, store: StoreArg) -> AliasMove:
+    """Append the alias move to the audit log (``alias.set``/``rollback``/``remove``)."""
+    details = {"from": move.from_version, "to": move.to_version}
+    target = f"{name}@{move.alias}"
+    record_event(store, f"alias.{move.action.value}", target, details=details, reason=move.reason)
+    return move
 
 
 def _rollback_target(catalog: RegistryStore, name: str, alias: str) -> str:
@@ -138,17 +150,21 @@ def history(name: str, alias: str, *, store: StoreArg = None) -> list[AliasMove]
     return catalog_of(store).history(name, alias)
 
 
-def archive(name: str, version: str, *, store: StoreArg = None) -> None:
+def archive(name: str, version: str, *, reason: str | None = None, store: StoreArg = None) -> None:
     """Hide a version from ``latest`` and searches (it stays loadable by its version).
 
     Refused while an alias points at it (archived versions take no aliases).
     """
     catalog_of(store).set_status(name, version, VersionStatus.ARCHIVED)
+    record_event(store, "version.archive", f"{name}:{version}", reason=reason)
 
 
-def delete(name: str, version: str, *, store: StoreArg = None) -> None:
-    """Delete a version; refused while an alias points at it."""
+def delete(
+    name: str, version: str, *, reason: str | None = None, store: StoreArg = None
+) -> None:
+    """Delete a version; refused while an alias points at it. Recorded in the audit log."""
     catalog_of(store).delete_version(name, version)
+    record_event(store, "version.delete", f"{name}:{version}", reason=reason)
 
 
 def search(

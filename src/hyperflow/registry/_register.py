@@ -130,6 +130,9 @@ def register(
     inputs: Mapping[str, Any] | None = None,
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    reason: str | None = None,
 ) -> ModelVersion:
     """Register the artifacts of run ``run_id`` with an inference pipeline as a new version.
 
@@ -143,6 +146,9 @@ def register(
         train, inputs: to recompute artifacts the run did not store (at its recorded config);
             a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
             under ``recomputed_artifacts``.
+        intended_use, limitations: user-written documentation shown in the model card
+            (change it later with ``hf.registry.describe``).
+        reason: why, for the audit log (which records every registration).
 
     Returns:
         The new, immutable ``ModelVersion``.
@@ -175,7 +181,32 @@ def register(
     )
     text = catalog.add_version(name, choose, new)
     log.info("registered %s:%s from run %s", name, text, run.run_id)
+    _record_registration(meta, name, text, new, intended_use, limitations, reason)
     return catalog.get_version(name, text)
+
+
+def _record_registration(
+    meta: MetadataStore,
+    name: str,
+    version: str,
+    new: NewVersion,
+    intended_use: str | None,
+    limitations: str | None,
+    reason: str | None,
+) -> None:
+    """Store the documentation given at registration and append the audit event."""
+    from hyperflow.registry._governance import actor, record_event
+
+    docs = {"intended_use": intended_use, "limitations": limitations}
+    fields = {k: v for k, v in docs.items() if v}
+    if fields:
+        meta.audit_store().set_documentation(name, version, fields, who=actor())
+    details = {
+        "run_id": new.run_id,
+        "predict": new.predict_ref,
+        "artifacts": {a: v["digest"] for a, v in new.artifacts.items()},
+    }
+    record_event(meta, "model.register", f"{name}:{version}", details=details, reason=reason)
 
 
 def _bind(

@@ -11,10 +11,14 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   :func:`get_prediction_log`: the served-prediction log, written by serving;
 * :class:`RegistryStore` (:class:`SQLRegistryStore`, from ``store.registry_store()``):
   model versions, aliases and their history, written by the registry;
+* :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
+  append-only audit log, version documentation and fairness results;
 * :func:`parse_where`: the one filter language of every search.
 """
 
 from hyperflow.store._artifacts import FileArtifactStore
+from hyperflow.store._audit_base import DOC_FIELDS, AuditEvent, AuditStore
+from hyperflow.store._audit_sql import SQLAuditStore
 from hyperflow.store._base import (
     RUN_STATUSES,
     ArtifactRecord,
@@ -64,6 +68,7 @@ from hyperflow.store._sql import SQLStore
 __all__ = [
     "DEFAULT_ARTIFACTS",
     "DEFAULT_STORE_URL",
+    "DOC_FIELDS",
     "FORMATS",
     "HEAD",
     "RUN_STATUSES",
@@ -71,6 +76,8 @@ __all__ = [
     "AliasMove",
     "ArtifactRecord",
     "ArtifactStore",
+    "AuditEvent",
+    "AuditStore",
     "Condition",
     "FeedbackRecord",
     "FileArtifactStore",
@@ -86,6 +93,7 @@ __all__ = [
     "RegistryStore",
     "RunRecord",
     "RunStatus",
+    "SQLAuditStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStore",

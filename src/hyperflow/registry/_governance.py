@@ -1,0 +1,166 @@
+"""Governance records of model versions: documentation, fairness results, the audit log.
+
+Every write action of the registry (register, alias moves, archive, delete,
+documentation) and of the prediction log (prune, export, delete) appends one
+event to the store's append-only audit log: who (``acting_as``'s name, e.g. a
+token's name, else ``$HYPERFLOW_USER``, else the OS user), when, what, why.
+The event is written once the action has succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from hyperflow._errors import RegistryError
+from hyperflow.registry._common import StoreArg, current_user
+from hyperflow.store import AuditEvent, AuditStore, MetadataStore, get_store
+
+__all__ = [
+    "acting_as",
+    "actor",
+    "audit_log",
+    "audit_store_of",
+    "describe",
+    "documentation",
+    "fairness_results",
+    "record_event",
+    "record_fairness",
+]
+
+_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("hf_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Attribute the write actions inside the block to ``name`` (e.g. an API token's name).
+
+    Example:
+        >>> with acting_as("ci-token"):
+        ...     actor()
+        'ci-token'
+    """
+    token = _ACTOR.set(name)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def actor() -> str:
+    """Who is acting: ``acting_as``'s name, else ``$HYPERFLOW_USER``, else the OS user."""
+    return _ACTOR.get() or os.environ.get("HYPERFLOW_USER") or current_user()
+
+
+def audit_store_of(store: StoreArg) -> AuditStore:
+    """The audit store kept with the metadata store ``store``."""
+    return get_store(store).audit_store()
+
+
+def record_event(
+    store: StoreArg | MetadataStore,
+    action: str,
+    target: str,
+    *,
+    details: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Append one event to the audit log of ``store`` (the caller's action has succeeded)."""
+    return audit_store_of(store).append(action, target, who=actor(), details=details, reason=reason)
+
+
+def audit_log(
+    *,
+    action: str | None = None,
+    target: str | None = None,
+    who: str | None = None,
+    since: float | None = None,
+    limit: int | None = None,
+    store: StoreArg = None,
+) -> list[AuditEvent]:
+    """Recorded write actions, oldest first (``action="alias."`` matches a prefix).
+
+    Example:
+        >>> import hyperflow as hf
+        >>> hf.registry.audit_log(action="alias.", limit=20)  # doctest: +SKIP
+    """
+    return audit_store_of(store).events(
+        action=action, target=target, who=who, since=since, limit=limit
+    )
+
+
+def _version_of(ref: str, store: StoreArg) -> tuple[str, str]:
+    from hyperflow.registry._api import get
+
+    mv = get(ref, store=store)
+    return mv.name, mv.version
+
+
+def describe(
+    ref: str,
+    *,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    reason: str | None = None,
+    store: StoreArg = None,
+) -> dict[str, str]:
+    """Write a version's intended use and limitations (shown in its model card).
+
+    Only the fields given change; pass ``""`` to clear one. Recorded in the audit log.
+
+    Raises:
+        RegistryError: unknown model or version, or no field given.
+    """
+    fields = {
+        k: (v or None)
+        for k, v in {"intended_use": intended_use, "limitations": limitations}.items()
+        if v is not None
+    }
+    if not fields:
+        raise RegistryError(
+            f"describe({ref!r}) got nothing to write; pass intended_use= and/or limitations="
+        )
+    name, version = _version_of(ref, store)
+    docs = audit_store_of(store).set_documentation(name, version, fields, who=actor())
+    target = f"{name}:{version}"
+    record_event(
+        store, "version.describe", target, details={"fields": sorted(fields)}, reason=reason
+    )
+    return docs
+
+
+def documentation(ref: str, *, store: StoreArg = None) -> dict[str, str]:
+    """A version's user-written fields (``intended_use``, ``limitations``) that are set."""
+    name, version = _version_of(ref, store)
+    return audit_store_of(store).documentation(name, version)
+
+
+def record_fairness(ref: str, result: Any, *, store: StoreArg = None) -> None:
+    """Record a fairness result (``hf.testing.FairnessResult``) with a version.
+
+    A gate or the model card reads it back with :func:`fairness_results`.
+    """
+    to_json = getattr(result, "to_json", None)
+    if not callable(to_json) or not hasattr(result, "max_difference"):
+        raise RegistryError(
+            f"record_fairness takes an hf.testing.fairness(...) result, but got "
+            f"{type(result).__name__}"
+        )
+    name, version = _version_of(ref, store)
+    audit_store_of(store).record_fairness(name, version, str(to_json()))
+    details = {"name": getattr(result, "name", None), "max_difference": result.max_difference}
+    record_event(store, "version.fairness", f"{name}:{version}", details=details)
+
+
+def fairness_results(ref: str, *, store: StoreArg = None) -> list[dict[str, Any]]:
+    """Recorded fairness results of a version, newest first: ``result`` (a dict) and ``at``.
+
+    ``hf.testing.FairnessResult.from_json(json.dumps(r["result"]))`` gives the object back.
+    """
+    name, version = _version_of(ref, store)
+    rows = audit_store_of(store).fairness_results(name, version)
+    return [{"result": json.loads(r["result"]), "at": r["at"]} for r in rows]
