@@ -25,6 +25,7 @@ from hyperflow.registry._api import (
     suite_results,
     versions,
 )
+from hyperflow.registry._card import card
 from hyperflow.registry._governance import (
     acting_as,
     audit_log,
@@ -62,6 +63,7 @@ __all__ = [
     "archive",
     "audit_log",
     "bump",
+    "card",
     "delete",
     "describe",
     "documentation",
