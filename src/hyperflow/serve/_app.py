@@ -128,6 +128,36 @@ def _input_defaults(predictor: Predictor) -> dict[str, Any]:
     return out
 
 
+def _context(
+    service: Service,
+    log: PredictionLog,
+    max_batch_rows: int,
+    *,
+    tokens: tuple[str | None, str | None],
+    feedback_ttl_s: float | None,
+    rate: tuple[float | None, int | None],
+) -> ServeContext:
+    """The state the routes share (tokens default to the environment)."""
+    from hyperflow.serve._context import ServeContext
+    from hyperflow.serve._guards import IssuedIds, RateLimiter
+
+    first = service.predictor
+    models = build_models(
+        first.schema, first.name, defaults=_input_defaults(first), max_batch_rows=max_batch_rows
+    )
+    rate_limit, burst = rate
+    return ServeContext(
+        service=service,
+        models=models,
+        log=log,
+        max_batch_rows=max_batch_rows,
+        admin_token=_token(tokens[0], "HYPERFLOW_ADMIN_TOKEN"),
+        api_token=_token(tokens[1], "HYPERFLOW_API_TOKEN"),
+        issued=IssuedIds(feedback_ttl_s),
+        limiter=RateLimiter(rate_limit, burst) if rate_limit else None,
+    )
+
+
 def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAPI:
     from fastapi import FastAPI
 
@@ -243,9 +273,6 @@ def create_app(
         ['/admin/reload', '/feedback', '/health']
     """
     _require_fastapi()
-    from hyperflow.serve._context import ServeContext
-    from hyperflow.serve._guards import IssuedIds, RateLimiter
-
     _check_options(
         {
             "max_batch_size": max_batch_size,
@@ -259,19 +286,13 @@ def create_app(
             "rate_limit": rate_limit,
         },
     )
-    service = Service(resolve_source(model))
-    first = service.predictor
-    context = ServeContext(
-        service=service,
-        models=build_models(
-            first.schema, first.name, defaults=_input_defaults(first), max_batch_rows=max_batch_rows
-        ),
-        log=get_prediction_log(prediction_log),
-        max_batch_rows=max_batch_rows,
-        admin_token=_token(admin_token, "HYPERFLOW_ADMIN_TOKEN"),
-        api_token=_token(api_token, "HYPERFLOW_API_TOKEN"),
-        issued=IssuedIds(feedback_ttl_s),
-        limiter=RateLimiter(rate_limit, rate_limit_burst) if rate_limit else None,
+    context = _context(
+        Service(resolve_source(model)),
+        get_prediction_log(prediction_log),
+        max_batch_rows,
+        tokens=(admin_token, api_token),
+        feedback_ttl_s=feedback_ttl_s,
+        rate=(rate_limit, rate_limit_burst),
     )
     lifespan = _lifespan(context, log_queue_size, max_batch_size, max_wait_ms, poll_interval_s)
     gate = {
