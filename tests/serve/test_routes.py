@@ -14,6 +14,7 @@ from hyperflow.serve._context import ServeContext, get_context
 from hyperflow.serve._routes import (
     admin_router,
     feedback_router,
+    guards,
     prediction_router,
     probe_router,
 )
@@ -23,7 +24,9 @@ from tests.serve.conftest import Running
 from tests.serve.models import price_predictor
 
 
-def _alone(router_of: Callable[[Any], Any], **options: Any) -> tuple[FastAPI, ServeContext]:
+def _alone(
+    router_of: Callable[[ServeContext], Any], **options: Any
+) -> tuple[FastAPI, ServeContext]:
     service = Service(StaticSource(price_predictor()))
     service.ready = True
     p = service.predictor
@@ -35,13 +38,15 @@ def _alone(router_of: Callable[[Any], Any], **options: Any) -> tuple[FastAPI, Se
         **options,
     )
     app = FastAPI()
-    app.include_router(router_of(context.models))
+    app.include_router(router_of(context))
     app.dependency_overrides[get_context] = lambda: context
     return app, context
 
 
 def test_prediction_router_alone(serve_app: Callable[[Any], Running]) -> None:
-    app, context = _alone(prediction_router, api_token="t")
+    app, context = _alone(
+        lambda c: prediction_router(c.models, guards(c.api_token, None)), api_token="t"
+    )
     srv = serve_app(app)
     auth = {"Authorization": "Bearer t"}
     assert srv.client.post("/predict", json={"rooms": 2, "area": 1.0}).status_code == 401
@@ -58,7 +63,7 @@ def test_prediction_router_alone(serve_app: Callable[[Any], Running]) -> None:
 
 
 def test_feedback_router_alone(serve_app: Callable[[Any], Running]) -> None:
-    app, context = _alone(feedback_router)
+    app, context = _alone(lambda c: feedback_router(c.models, []))
     srv = serve_app(app)
     context.issued.add(["abc"])
     assert (

@@ -158,6 +158,29 @@ def _context(
     )
 
 
+def _add_routes(api: FastAPI, router: Any) -> None:
+    """Add ``router``'s routes to the app itself, with their dependencies and docs.
+
+    The same as ``api.include_router(router)`` without a prefix, but flat: FastAPI
+    resolves an included router lazily on every request, which costs more than
+    the whole gate on a fast model.
+    """
+    for route in router.routes:
+        api.router.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=list(route.methods),
+            dependencies=route.dependencies,
+            responses=route.responses,
+            status_code=route.status_code,
+            response_class=route.response_class,
+            include_in_schema=route.include_in_schema,
+            openapi_extra=route.openapi_extra,
+            name=route.name,
+            description=route.description,
+        )
+
+
 def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAPI:
     from fastapi import FastAPI
 
@@ -166,6 +189,7 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
     from hyperflow.serve._routes import (
         admin_router,
         feedback_router,
+        guards,
         prediction_router,
         probe_router,
     )
@@ -179,15 +203,16 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
         docs_url=None,
         redoc_url=None,
     )
+    checks = guards(context.api_token, context.limiter.rate if context.limiter else None)
     routers = [
-        prediction_router(models),
-        feedback_router(models),
+        prediction_router(models, checks),
+        feedback_router(models, checks),
         probe_router(),
         admin_router(),
         docs_router(api.title),
     ]
     for router in routers:
-        api.include_router(router)
+        _add_routes(api, router)
     routes = [route for router in routers for route in router.routes]
 
     def openapi() -> dict[str, Any]:
