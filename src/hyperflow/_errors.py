@@ -12,22 +12,33 @@ so ``except hf.HyperflowError`` catches them all::
     │   └── NestingError          a nested pipeline's mapping names unknown outputs
     ├── ConfigError           a config key is unknown or a value out of its domain
     │                         (also KeyError-free: the message is plain text)
+    ├── RefError              a ``module:attr`` reference cannot be imported or found
+    ├── ProjectError          ``[tool.hyperflow]`` / ``hyperflow.toml`` is missing or invalid
+    ├── CliError              a command-line usage error (bad option values and the like)
     ├── InputError            a run lacks required inputs or asks unknown outputs
     ├── NodeError             a node raised; the original is chained as __cause__
     │   └── NodeCheckError        a node's output failed its declared check
     ├── CacheError            the result cache cannot be used as asked
     │   └── FingerprintError      a value cannot be fingerprinted
     ├── StoreError            metadata or artifact store problems
-    │   └── IntegrityError        an artifact's bytes do not match its hash
+    │   ├── IntegrityError        an artifact's bytes do not match its hash
+    │   └── QueryError            a ``where=``/``order_by=`` expression cannot be parsed
+    │                             (also ValueError)
     ├── TrackingError         run tracking misuse (e.g. logging to a closed run)
     ├── OptimizeError         objective/constraint/study problems
     ├── RegistryError         model registry problems
+    │   └── PredictionInputError  a row does not match the predict pipeline's inputs
+    │                             (also ValueError; ``errors`` lists the fields)
     ├── ServeError            serving set-up problems
     ├── MonitorError          drift-monitoring misuse
     ├── TestingError          behavioural test / data validation misuse
     └── VizError              a picture cannot be made as asked (also ValueError)
 
-Each layer may add subclasses of its own branch.
+Every class is defined here and exported as ``hyperflow.<Name>``; ``__module__``
+says ``hyperflow`` (as httpx does), so tracebacks show ``hyperflow.NodeError``
+and exceptions pickle by that name across processes. A layer that needs a new
+kind of error adds a subclass of its branch here, to the tree above, to
+``__all__`` and to ``hyperflow/__init__.py`` (``tests/test_errors.py`` checks).
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from typing import Any
 
 __all__ = [
     "CacheError",
+    "CliError",
     "ConfigError",
     "CycleError",
     "DefinitionError",
@@ -49,6 +61,10 @@ __all__ = [
     "NodeCheckError",
     "NodeError",
     "OptimizeError",
+    "PredictionInputError",
+    "ProjectError",
+    "QueryError",
+    "RefError",
     "RegistryError",
     "ServeError",
     "SpaceError",
@@ -60,8 +76,29 @@ __all__ = [
 ]
 
 
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Unpickle an error without calling its ``__init__`` (which may take keywords)."""
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
 class HyperflowError(Exception):
-    """Root of every error hyperflow raises on purpose."""
+    """Root of every error hyperflow raises on purpose.
+
+    Example:
+        >>> import pickle
+        >>> import hyperflow as hf
+        >>> err = pickle.loads(pickle.dumps(hf.NodeError("node 'a' raised", node="a")))
+        >>> type(err).__module__, str(err), err.node
+        ('hyperflow', "node 'a' raised", 'a')
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # BaseException pickles as cls(*args), which fails for keyword-only or extra
+        # constructor arguments (NodeError's node=); rebuild from args and attributes
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class SpaceError(HyperflowError, ValueError):
@@ -90,6 +127,18 @@ class NestingError(DefinitionError):
 
 class ConfigError(HyperflowError):
     """A config key is unknown, or its value lies outside the key's domain."""
+
+
+class RefError(HyperflowError):
+    """A ``module:attr`` reference cannot be imported or found."""
+
+
+class ProjectError(HyperflowError):
+    """The project configuration is missing or invalid."""
+
+
+class CliError(HyperflowError):
+    """A command-line usage error (bad option values and the like)."""
 
 
 class InputError(HyperflowError):
@@ -129,6 +178,10 @@ class IntegrityError(StoreError):
     """Stored bytes do not match their recorded hash; nothing was deserialized."""
 
 
+class QueryError(StoreError, ValueError):
+    """A ``where`` or ``order_by`` expression cannot be parsed."""
+
+
 class TrackingError(HyperflowError):
     """Run tracking was used wrongly (e.g. logging to a run that has ended)."""
 
@@ -139,6 +192,17 @@ class OptimizeError(HyperflowError):
 
 class RegistryError(HyperflowError):
     """A model-registry operation is invalid (bad version, unknown alias, ...)."""
+
+
+class PredictionInputError(RegistryError, ValueError):
+    """A row does not match the predict pipeline's input types.
+
+    ``errors`` lists ``{"field": ..., "message": ..., "input": ...}`` entries.
+    """
+
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.errors = errors
 
 
 class ServeError(HyperflowError):
@@ -157,3 +221,9 @@ class TestingError(HyperflowError):
 
 class VizError(HyperflowError, ValueError):
     """A picture or plot cannot be made from what was given."""
+
+
+# Report every class as ``hyperflow.<Name>`` (each is exported there, so pickle finds it).
+for _name in __all__:
+    globals()[_name].__module__ = "hyperflow"
+del _name

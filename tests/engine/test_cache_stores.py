@@ -93,6 +93,33 @@ def test_corrupt_entry_is_logged_removed_and_never_returned(
     assert cache.lookup(k(1)) is None  # removed
 
 
+def test_an_entry_signed_with_another_key_is_refused_unread(
+    make: Factory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = make()
+    marker = tmp_path / "unpickled"
+    other = MemoryCache()  # its own random key: what a forger without this cache's key has
+    other.save(k(1), _Touch(str(marker)), "00" * 16)
+    forged = other._read(k(1))
+    assert forged is not None
+    cache._write(k(1), forged)
+    with caplog.at_level(logging.WARNING, logger="hyperflow.cache"):
+        assert cache.lookup(k(1)) is None
+        cache._write(k(1), forged)
+        with pytest.raises(KeyError):
+            cache.load(k(1))
+    assert "not signed with this user's cache key" in caplog.text
+    assert not marker.exists() and cache.lookup(k(1)) is None
+
+
+class _Touch:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[Path]]:
+        return (Path.touch, (Path(self.path),))
+
+
 def test_unpicklable_value_is_not_cached(make: Factory) -> None:
     cache = make()
     lock = threading.Lock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Annotated
 
@@ -76,3 +77,52 @@ def blas_threads(probe: Annotated[int, hf.Int(0, 3)] = 0) -> dict[str, float]:
 
 
 blas = hf.Pipeline([blas_threads], name="blas")
+
+
+# a small discrete space (2 x 3 = 6 configurations) for grid and brute-force samplers
+def tiny(
+    kind: Annotated[str, hf.Choice("a", "b")] = "a", n: Annotated[int, hf.Int(0, 2)] = 0
+) -> dict[str, float]:
+    return {"score": n + (10.0 if kind == "b" else 0.0)}
+
+
+tiny_pipeline = hf.Pipeline([tiny], name="tiny")
+
+
+# trials meet at a barrier: they only finish when MEETING.parties of them run at once
+MEETING = threading.Barrier(4)
+
+
+def meet(x: Annotated[float, hf.Float(0.0, 1.0)] = 0.5) -> dict[str, float]:
+    MEETING.wait(timeout=20)  # broken (and the trial failed) when trials do not overlap
+    return {"value": x}
+
+
+meeting = hf.Pipeline([meet], name="meeting")
+
+MEETING2 = threading.Barrier(2)
+
+
+def meet2(x: Annotated[float, hf.Float(0.0, 1.0)] = 0.5) -> dict[str, float]:
+    MEETING2.wait(timeout=20)
+    return {"value": x}
+
+
+meeting2 = hf.Pipeline([meet2], name="meeting2")
+
+
+class TrialPruned(Exception):  # Optuna's name on purpose, not Optuna's class
+    """Named like Optuna's exception, but a user's own: a failure, not a pruned trial."""
+
+
+def judged(x: Annotated[int, hf.Int(0, 3)] = 0, how: str = "fail") -> dict[str, float]:
+    if x == 0 and how == "prune":
+        import optuna
+
+        raise optuna.TrialPruned(f"x={x} is not promising")
+    if x == 0:
+        raise TrialPruned("a user's exception that happens to share Optuna's name")
+    return {"score": float(x)}
+
+
+judged_pipeline = hf.Pipeline([judged], name="judged")

@@ -147,3 +147,33 @@ def test_dask_cluster_runs_all_trials(tmp_path: Path) -> None:
     assert all(t.state == "complete" for t in study.trials)
     workers = {t.user_attrs["hf_worker_pid"] for t in study.optuna.trials}
     assert len(workers) == 2 and os.getpid() not in workers  # ran on both cluster workers
+
+
+@pytest.mark.parametrize("other_alive", [False, True])
+def test_a_trial_orphaned_between_ask_and_stamp_is_recovered_unless_a_peer_lives(
+    tmp_path: Path, other_alive: bool
+) -> None:
+    import socket
+
+    url = f"sqlite:///{tmp_path / 'hf.db'}"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    peer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        raw = optuna.create_study(study_name="orphan", storage=url, direction="maximize")
+        raw.ask()  # RUNNING, never stamped: its process died right after Optuna's ask
+        owners = [[socket.gethostname(), dead.pid]]
+        if other_alive:
+            owners.append([socket.gethostname(), peer.pid])
+        raw.set_user_attr("hf_processes", owners)
+        study = pl.bowl_pipeline.optimize(
+            objective="loss", n_trials=1, study="orphan", storage=url, track=False
+        )
+    finally:
+        peer.kill()
+        peer.wait()
+    first = study.trials[0]
+    if other_alive:  # it may be the live peer's, between its ask and its stamp
+        assert first.state == "running"
+    else:
+        assert first.state == "fail" and "died while starting it" in (first.error or "")

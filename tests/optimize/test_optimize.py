@@ -128,14 +128,24 @@ def test_unknown_sampler_and_bad_metrics_output() -> None:
 
 
 def test_thread_executor_runs_trials_concurrently() -> None:
-    import time
-
+    # each trial waits at a 4-party barrier: it completes only if 4 trials run at once
+    pl.MEETING.reset()
     with cf.ThreadPoolExecutor(4) as pool:
-        t0 = time.perf_counter()
-        study = pl.slow.optimize(objective="value", n_trials=8, executor=pool, seed=0, track=False)
-        wall = time.perf_counter() - t0
+        study = pl.meeting.optimize(
+            objective="value", n_trials=8, executor=pool, n_jobs=4, seed=0, track=False
+        )
     assert len(study.trials) == 8 and len({t.number for t in study.trials}) == 8
-    assert wall < 8 * 0.3 * 0.75  # overlapping, not one after another
+    assert [t.state for t in study.trials] == ["complete"] * 8, study.trials[0].error
+
+
+def test_an_executor_without_n_jobs_gets_trials_in_flight() -> None:
+    # default: as many trials in flight as this machine has cores (at least 2 here)
+    if _cores() < 2:
+        pytest.skip("needs 2 cores")
+    pl.MEETING2.reset()
+    with cf.ThreadPoolExecutor(2) as pool:
+        study = pl.meeting2.optimize(objective="value", n_trials=4, executor=pool, track=False)
+    assert [t.state for t in study.trials] == ["complete"] * 4, study.trials[0].error
 
 
 def _cores() -> int:
@@ -184,3 +194,23 @@ def test_study_plots_render_offline() -> None:
     assert 'data-param="features"' in study.plot_importance().svg
     parallel = study.plot_parallel()
     assert parallel.svg.startswith("<svg") and "model.setting" in parallel.svg
+
+
+def test_an_objective_error_leaves_no_parallel_trial_running() -> None:
+    url = "sqlite:///parallel.db"
+    with (
+        cf.ThreadPoolExecutor(2) as pool,
+        pytest.raises(hf.OptimizeError, match="uses 'valu'"),
+    ):
+        pl.slow.optimize(
+            objective="valu",
+            n_trials=4,
+            executor=pool,
+            n_jobs=2,
+            study="p",
+            storage=url,
+            track=False,
+            inputs={"pause": 0.05},
+        )
+    states = [t.state for t in optuna.load_study(study_name="p", storage=url).trials]
+    assert states == [optuna.trial.TrialState.FAIL] * 2  # both started trials ended

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hyperflow.store import FileArtifactStore, SQLStore
-from hyperflow.store.testing import moto_s3
+from hyperflow.store.conformance import moto_s3
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """One conformance suite per kind of store, run against every backend (see conftest)."""
 
-from hyperflow.store.testing import ArtifactStoreSuite, MetadataStoreSuite
+from hyperflow.store.conformance import ArtifactStoreSuite, MetadataStoreSuite
 
 
 class TestMetadataStore(MetadataStoreSuite):

@@ -42,7 +42,7 @@ def test_format_per_type_round_trips(value: object, fmt: str) -> None:
 
 def test_npy_is_loaded_without_pickle() -> None:
     data, fmt = serialize(np.ones(3))
-    assert fmt == "npy" and b"\x93NUMPY" in data[:6]
+    assert fmt == "npy" and data.startswith(b"\x00hyperflow:npy\n\x93NUMPY")
 
 
 def test_sklearn_estimator_uses_joblib() -> None:
@@ -60,3 +60,30 @@ def test_closures_and_lambdas_use_cloudpickle() -> None:
     data, fmt = serialize(lambda x: x * k)
     assert fmt == "pickle" and deserialize(data, fmt)(2) == 6
     assert deserialize(*serialize(_scale))(2) == 4
+
+
+def test_the_format_is_part_of_the_bytes_and_is_checked() -> None:
+    import pickle
+
+    import hyperflow as hf
+
+    data, fmt = serialize(b"\x80\x05plain bytes")
+    assert fmt == "bytes" and data.startswith(b"\x00hyperflow:bytes\n")
+    for claimed in ("pickle", "joblib", "json"):
+        with pytest.raises(hf.IntegrityError, match=f"written as 'bytes' but their record says '{claimed}'"):
+            deserialize(data, claimed)
+    with pytest.raises(hf.StoreError, match="unknown artifact format 'exe'"):
+        deserialize(data, "exe")
+    assert deserialize(serialize((1, 2))[0], "pickle") == (1, 2)
+    untagged = pickle.dumps((1, 2))  # written before formats were tagged: still loads
+    assert deserialize(untagged, "pickle") == (1, 2)
+    assert deserialize(b'{"a": 1}', "json") == {"a": 1}
+
+
+def test_tagging_changes_the_digest_so_a_record_cannot_retag_a_blob() -> None:
+    import hashlib
+
+    payload = b"same payload"
+    as_bytes, _ = serialize(payload)
+    retagged = as_bytes.replace(b":bytes\n", b":pickle\n", 1)
+    assert hashlib.sha256(as_bytes).hexdigest() != hashlib.sha256(retagged).hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hyperflow.store.testing import postgres_schema_url
+from hyperflow.store.conformance import postgres_schema_url
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
 

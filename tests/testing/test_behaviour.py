@@ -217,7 +217,7 @@ def test_text_invariance_catches_a_name_biased_model(text_predictor: Any) -> Non
 
     names = [f"{n} liked the great film" for n in ("Anna", "John", "Omar", "Mei")]
     r = hf.testing.invariance(names, perturb.names(), on="label", seed=3).run(biased)
-    assert not r.passed
+    assert not r.passed and r.failures
     assert all("John" in (f.input + f.perturbed_input) for f in r.failures)
 
 

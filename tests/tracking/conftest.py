@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperflow.store.testing import postgres_schema_url
+from hyperflow.store.conformance import postgres_schema_url
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

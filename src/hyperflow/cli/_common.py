@@ -6,13 +6,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hyperflow._errors import HyperflowError
+from hyperflow._errors import CliError
 
 __all__ = ["CliError", "emit", "parse_assignments", "to_jsonable"]
-
-
-class CliError(HyperflowError):
-    """A command-line usage error (bad option values and the like)."""
 
 
 def parse_assignments(items: Iterable[str] | None, what: str) -> dict[str, Any]:

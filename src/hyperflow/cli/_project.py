@@ -24,14 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyperflow._errors import HyperflowError
+from hyperflow._errors import ProjectError
 from hyperflow._refs import import_ref
 
 __all__ = ["Project", "ProjectError", "import_ref", "load_project"]
-
-
-class ProjectError(HyperflowError):
-    """The project configuration is missing or invalid."""
 
 
 @dataclass

@@ -4,11 +4,19 @@ An entry maps a key (32 hex characters, made by the engine from a node's code
 version, parameters and input fingerprints) to a value and the value's own
 fingerprint, so a hit needs no re-hashing and downstream keys are known
 without loading the value.
+
+Entries are pickles, and unpickling runs code, so every entry is signed with
+a secret this user alone holds (see ``_cache_trust``): an HMAC-SHA256 of the
+payload, and one of the header (fingerprint, length, payload HMAC and the
+entry's key). An entry that was forged, tampered with, moved to another key or
+signed with another secret is refused before anything is unpickled, and
+recomputed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import os
 import pickle
@@ -21,17 +29,32 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import xxhash
+from hyperflow._errors import CacheError
+from hyperflow._tempfiles import TEMP_GRACE_S, files_in, remove_stale, sweep_now_and_then
+from hyperflow.engine._cache_trust import check_folder, user_key
 
 __all__ = ["Cache", "DiskCache", "MemoryCache"]
 
 log = logging.getLogger("hyperflow.cache")
 
-_MAGIC = b"HFC1"
-_HEADER = struct.Struct("<4s16s16sQ")  # magic, value fingerprint, payload checksum, length
-_HEAD = _HEADER.size
+_MAGIC = b"HFC2"
+_OLD_MAGICS = (b"HFC1",)  # unsigned entries of earlier versions: dropped quietly, recomputed
+# magic, value fingerprint, payload length, HMAC of the payload; then the header's own HMAC
+# (of these fields and the entry's key, so an entry cannot be moved to another key)
+_BODY = struct.Struct("<4s16sQ32s")
+_SIGNED = _BODY.size
+_HEAD = _SIGNED + 32
 _MAX_KNOWN = 1_000_000
 _O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_SWEPT = ".swept"  # marker file: when temporary files were last swept
+
+
+def _mac(key: bytes, data: bytes | memoryview) -> bytes:
+    return hmac.digest(key, data, "sha256")
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def _serialize(value: Any) -> bytes | None:
@@ -56,15 +79,17 @@ def _serialize(value: Any) -> bytes | None:
 class Cache(ABC):
     """A store of node results by content key.
 
-    Contract (checked by the conformance suite in ``tests/engine/cache_conformance.py``):
+    Contract (checked by the conformance suite in ``tests/engine/test_cache_stores.py``):
 
     * ``save(key, value, fingerprint)`` writes atomically: a reader sees the
       whole entry or none; it returns ``False`` when the value cannot be pickled.
     * ``lookup(key)`` returns the stored fingerprint (hex) or ``None``; it is
       cheap and does not read the value.
-    * ``load(key)`` returns an equal copy of the saved value. A missing, corrupt
-      or truncated entry raises ``KeyError``; a corrupt one is logged and
-      removed, never returned.
+    * ``load(key)`` returns an equal copy of the saved value. A missing, corrupt,
+      truncated or forged entry raises ``KeyError``; a corrupt one is logged and
+      removed, never returned, and nothing of it is unpickled.
+    * Entries are signed with ``_signing_key()`` (HMAC-SHA256): only a writer
+      holding the key makes entries that ``lookup`` and ``load`` accept.
     * Values are stored serialized: mutating a loaded value or the original
       never changes what a later ``load`` returns.
     * With ``max_bytes``, least-recently-used entries (saved, looked up or
@@ -72,50 +97,55 @@ class Cache(ABC):
     * Safe to share between threads; ``DiskCache`` also between processes.
 
     Subclasses implement the byte-level primitives ``_read``, ``_read_head``,
-    ``_write``, ``delete``, ``clear``, ``__len__`` and ``total_bytes``.
+    ``_write``, ``delete``, ``clear``, ``__len__`` and ``total_bytes``; a
+    persistent one overrides ``_signing_key`` (the default is a random key per
+    instance, so entries written by another instance or process are refused).
     """
 
     max_bytes: int | None = None
 
+    def _signing_key(self) -> bytes | None:
+        """The secret that signs entries, or ``None`` when the cache must not be used."""
+        key: bytes = self.__dict__.setdefault("_own_key", os.urandom(32))  # atomic: one key
+        return key
+
     # -- the contract ------------------------------------------------------------------------
     def save(self, key: str, value: Any, fingerprint: str) -> bool:
         """Store ``value`` (whose content fingerprint is ``fingerprint``) under ``key``."""
+        secret = self._signing_key()
+        if secret is None:
+            return False
         payload = _serialize(value)
         if payload is None:
             return False
-        checksum = xxhash.xxh3_128_digest(payload)
-        head = _HEADER.pack(_MAGIC, bytes.fromhex(fingerprint), checksum, len(payload))
         if self.max_bytes is not None and len(payload) + _HEAD > self.max_bytes:
             log.info("entry %s (%d bytes) exceeds the cache limit; not cached", key, len(payload))
             return False
-        self._write(key, head + payload)
+        body = _BODY.pack(_MAGIC, bytes.fromhex(fingerprint), len(payload), _mac(secret, payload))
+        self._write(key, body + _mac(secret, body + key.encode()) + payload)
         return True
 
     def lookup(self, key: str) -> str | None:
         """The fingerprint of the value stored under ``key``, or ``None``."""
-        head = self._read_head(key)
-        if head is None:
-            return None
-        if len(head) < _HEAD or head[:4] != _MAGIC:
-            self._corrupt(key, "bad header")
+        secret = self._signing_key()
+        head = self._read_head(key) if secret is not None else None
+        if head is None or secret is None or not self._head_ok(key, head, secret):
             return None
         return head[4:20].hex()
 
     def load(self, key: str) -> Any:
-        """The value stored under ``key``; ``KeyError`` when absent or corrupt."""
-        blob = self._read(key)
-        if blob is None:
+        """The value stored under ``key``; ``KeyError`` when absent, corrupt or forged."""
+        secret = self._signing_key()
+        blob = self._read(key) if secret is not None else None
+        if blob is None or secret is None or not self._head_ok(key, blob, secret):
             raise KeyError(key)
-        if len(blob) < _HEAD:
-            self._corrupt(key, f"truncated header ({len(blob)} bytes)")
-            raise KeyError(key)
-        magic, _, checksum, length = _HEADER.unpack_from(blob)
+        _, _, length, tag = _BODY.unpack_from(blob)
         payload = memoryview(blob)[_HEAD:]
-        if magic != _MAGIC or len(payload) != length:
+        if len(payload) != length:
             self._corrupt(key, f"expected {length} payload bytes, found {len(payload)}")
             raise KeyError(key)
-        if xxhash.xxh3_128_digest(payload) != checksum:
-            self._corrupt(key, "checksum mismatch")
+        if not hmac.compare_digest(_mac(secret, payload), tag):
+            self._corrupt(key, "payload does not match its signature (tampered or forged)")
             raise KeyError(key)
         try:
             return pickle.loads(payload)
@@ -125,6 +155,21 @@ class Cache(ABC):
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.lookup(key) is not None
+
+    def _head_ok(self, key: str, head: bytes, secret: bytes) -> bool:
+        """Whether ``head`` starts a well-formed entry signed with ``secret`` for ``key``."""
+        if len(head) < _HEAD or head[:4] != _MAGIC:
+            if head[:4] in _OLD_MAGICS:  # written by an earlier version: not signed
+                log.debug("cache entry %s has an unsigned older format; recomputing", key)
+                self.delete(key)
+            else:
+                self._corrupt(key, "bad header")
+            return False
+        signature = _mac(secret, head[:_SIGNED] + key.encode())
+        if not hmac.compare_digest(signature, head[_SIGNED:_HEAD]):
+            self._corrupt(key, "not signed with this user's cache key: forged, tampered, foreign")
+            return False
+        return True
 
     def _corrupt(self, key: str, why: str) -> None:
         log.warning("cache entry %s in %r is corrupt (%s); removed, will recompute", key, self, why)
@@ -229,6 +274,12 @@ class DiskCache(Cache):
     lookup and load when older than ``touch_every_s`` (so a hit costs no
     metadata write; LRU order is exact to that many seconds).
 
+    On first use the folder is checked (created 0700; one owned by another
+    user is refused with a warning and the cache is not used) and the user's
+    signing key is read (see ``hyperflow.engine._cache_trust``); temporary
+    files of writers that died are removed then (once they are an hour old),
+    on eviction, and all of them on ``clear()``; they count in ``total_bytes``.
+
     Example:
         >>> import tempfile
         >>> from hyperflow.engine import DiskCache, fingerprint
@@ -252,9 +303,34 @@ class DiskCache(Cache):
         self._approx: int | None = None  # bytes, estimated between scans
         self._known: dict[str, tuple[str, int]] = {}  # key -> (fingerprint, last touch ns)
         self._lock = threading.Lock()
+        self._key: bytes | None = None
+        self._refused: str | None = None
 
     def __repr__(self) -> str:
         return f"DiskCache({str(self.path)!r}, max_bytes={self.max_bytes})"
+
+    # -- trust: checked once, on first use -------------------------------------------------
+    def _signing_key(self) -> bytes | None:
+        if self._key is None and self._refused is None:
+            self._open()
+        return self._key
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._key is not None or self._refused is not None:
+                return
+            try:
+                exists = check_folder(self.path, create=False)
+                key = user_key(self.path)
+            except (CacheError, OSError) as exc:
+                self._refused = str(exc)
+                log.warning("the cache in %s is not used: %s", self.path, exc)
+                return
+            if exists:
+                sweep_now_and_then(
+                    f"{self.path}/{_SWEPT}", lambda: remove_stale(self._temps()), TEMP_GRACE_S
+                )
+            self._key = key
 
     def _file(self, key: str) -> str:
         return f"{self.path}/{key[:2]}/{key}"
@@ -339,11 +415,14 @@ class DiskCache(Cache):
             try:
                 fh = open(tmp, "wb")  # noqa: SIM115 - closed below
             except FileNotFoundError:
-                folder.mkdir(parents=True, exist_ok=True)
+                self._make_folder(folder)
                 fh = open(tmp, "wb")  # noqa: SIM115
             with fh:
                 fh.write(blob)
             os.replace(tmp, self._file(key))
+        except FileNotFoundError:  # a concurrent clear() took the temporary file: not cached
+            log.debug("cache entry %s was not stored: its temporary file vanished", key)
+            return
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -356,27 +435,35 @@ class DiskCache(Cache):
                 if self._approx > self.max_bytes:
                     self._evict(self.max_bytes)
 
+    def _make_folder(self, folder: Path) -> None:
+        """Create ``folder`` (and the cache folder, 0700 and checked, if it is gone)."""
+        if not self.path.is_dir():
+            check_folder(self.path, create=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+
+    def _folders(self) -> list[str]:
+        try:
+            return [
+                sub.path
+                for sub in os.scandir(self.path)
+                if len(sub.name) == 2 and sub.is_dir(follow_symlinks=False)
+            ]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
     def _entries(self) -> list[tuple[int, int, str]]:
         """(mtime_ns, size, path) of every entry."""
-        out: list[tuple[int, int, str]] = []
-        if not self.path.is_dir():
-            return out
-        for sub in os.scandir(self.path):
-            if not sub.is_dir() or len(sub.name) != 2:
-                continue
-            for e in os.scandir(sub.path):
-                if e.name.startswith("."):
-                    continue
-                try:
-                    st = e.stat()
-                except FileNotFoundError:
-                    continue
-                out.append((st.st_mtime_ns, st.st_size, e.path))
-        return out
+        return list(files_in(self._folders(), lambda name: not name.startswith(".")))
+
+    def _temps(self) -> list[tuple[int, int, str]]:
+        """(mtime_ns, size, path) of every temporary file (live writers' or dead ones')."""
+        return list(files_in(self._folders(), _is_temp))
 
     def _evict(self, limit: int) -> None:
+        temps = self._temps()
+        total = sum(size for _, size, _ in temps) - remove_stale(temps)[1]
         entries = sorted(self._entries())
-        total = sum(size for _, size, _ in entries)
+        total += sum(size for _, size, _ in entries)
         for _, size, file in entries:
             if total <= limit:
                 break
@@ -393,7 +480,8 @@ class DiskCache(Cache):
         self._approx = None
 
     def clear(self) -> None:
-        for _, _, file in self._entries():
+        """Remove every entry and every temporary file (a writer busy meanwhile stores nothing)."""
+        for _, _, file in self._entries() + self._temps():
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(file)
         self._approx = 0
@@ -403,4 +491,5 @@ class DiskCache(Cache):
         return len(self._entries())
 
     def total_bytes(self) -> int:
-        return sum(size for _, size, _ in self._entries())
+        """Bytes of all entries and temporary files."""
+        return sum(size for _, size, _ in self._entries() + self._temps())

@@ -15,6 +15,17 @@ import pandas as pd
 
 from hyperflow._errors import MonitorError
 
+__all__ = [
+    "FloatArray",
+    "Kind",
+    "as_columns",
+    "infer_kind",
+    "label_counts",
+    "native_numbers",
+    "to_float",
+    "to_matrix",
+]
+
 Kind = Literal["numeric", "categorical", "embedding"]
 FloatArray = npt.NDArray[np.float64]
 

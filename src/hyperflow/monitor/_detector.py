@@ -18,6 +18,8 @@ from hyperflow.monitor._reference import ColumnProfile, ReferenceBuilder
 from hyperflow.monitor._report import ColumnDrift, DriftReport
 from hyperflow.monitor._stattests import adjust_pvalues
 
+__all__ = ["CORRECTIONS", "METHODS", "DriftDetector", "drift"]
+
 METHODS: dict[str, tuple[str, ...]] = {
     "numeric": ("auto", "ks", "wasserstein", "psi"),
     "categorical": ("auto", "chi2", "psi", "jensenshannon"),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from html import escape
+import html
 from typing import TYPE_CHECKING
+
+from hyperflow._xml import drop_invalid_xml
 
 if TYPE_CHECKING:
     from hyperflow.monitor._report import ColumnDrift, DriftReport
+
+__all__ = ["render_html"]
 
 _W, _H = 360, 80
 _CSS = (
@@ -17,6 +21,11 @@ _CSS = (
     "p{margin:.2em 0;font-size:12px}small{color:#666}"
     ".r{fill:#9aa}.c{fill:#d55;fill-opacity:.7}"
 )
+
+
+def _escape(text: str) -> str:
+    """``text`` for HTML: escaped, without characters that HTML/XML cannot carry."""
+    return html.escape(drop_invalid_xml(text))
 
 
 def _fmt(v: float | None) -> str:
@@ -48,22 +57,22 @@ def _column(c: ColumnDrift) -> str:
     elif c.status in ("ok", "constant"):
         verdict = '<b class="k">stable</b>'
     else:
-        verdict = f'<b class="w">{escape(c.status)}</b>'
+        verdict = f'<b class="w">{_escape(c.status)}</b>'
     p = "" if c.p_value is None else f" · p={_fmt(c.p_value)} (adj. {_fmt(c.p_value_adjusted)})"
     missing = " · <b class='w'>missing-value rate changed</b>" if c.missing_rate_drifted else ""
     out = [
-        f"<section><h3>{escape(c.name)} {verdict}</h3>",
-        f"<p>{escape(c.role)} · {escape(c.kind)} · test <b>{escape(str(c.test))}</b> · "
+        f"<section><h3>{_escape(c.name)} {verdict}</h3>",
+        f"<p>{_escape(c.role)} · {_escape(c.kind)} · test <b>{_escape(str(c.test))}</b> · "
         f"statistic {_fmt(c.statistic)}{p} · score {_fmt(c.score)} vs {_fmt(c.threshold)}</p>",
         f"<p>NaN {c.nan_rate:.2%} (ref {c.reference_nan_rate:.2%}) · inf {c.inf_rate:.2%}"
         f"{missing} · n={c.n_current} vs {c.n_reference}</p>",
-        f"<p><small>{escape(c.reason)}</small></p>",
+        f"<p><small>{_escape(c.reason)}</small></p>",
     ]
     labels = c.summary.get("labels", [])
     if labels:
         out.append(_bars(c.summary["reference"], c.summary["current"]))
         out.append(
-            f"<p><small>{escape(str(labels[0]))} … {escape(str(labels[-1]))} · "
+            f"<p><small>{_escape(str(labels[0]))} … {_escape(str(labels[-1]))} · "
             "grey: reference, red: current (shares per bin)</small></p>"
         )
     out.append("</section>")
@@ -79,14 +88,15 @@ def render_html(report: DriftReport) -> str:
         f"<h1>Drift report: <span class='{'d' if report.drifted else 'k'}'>{verdict}</span></h1>",
         f"<p>{report.n_drifted} of {len(report.tested)} columns drifted (share "
         f"{report.share_drifted:.2f}; dataset threshold {report.drift_share}) · alpha "
-        f"{report.alpha} with {escape(report.correction)} correction · {report.n_reference} "
+        f"{report.alpha} with {_escape(report.correction)} correction · {report.n_reference} "
         f"reference rows vs {report.n_current} current rows</p>",
     ]
     if report.missing_columns:
         head.append(
-            f"<p class='w'>Missing in current: {escape(', '.join(report.missing_columns))}</p>"
+            f"<p class='w'>Missing in current: {_escape(', '.join(report.missing_columns))}</p>"
         )
     if report.extra_columns:
-        head.append(f"<p class='w'>Not in reference: {escape(', '.join(report.extra_columns))}</p>")
+        extra = _escape(", ".join(report.extra_columns))
+        head.append(f"<p class='w'>Not in reference: {extra}</p>")
     body = [_column(c) for c in report.columns.values()]
     return "".join(head) + "".join(body) + "</body></html>"

@@ -16,6 +16,20 @@ import numpy.typing as npt
 
 from hyperflow._errors import MonitorError
 
+__all__ = [
+    "BANDWIDTH_SAMPLE",
+    "DEFAULT_PERMUTATIONS",
+    "FloatArray",
+    "MMDResult",
+    "median_bandwidth",
+    "mmd2_batched",
+    "mmd2_from_sums",
+    "mmd_test",
+    "permutation_sides",
+    "random_projection",
+    "sq_distances",
+]
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Default number of permutations of the MMD test.

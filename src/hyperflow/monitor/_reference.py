@@ -18,6 +18,8 @@ import numpy.typing as npt
 from hyperflow._errors import MonitorError
 from hyperflow.monitor._columns import Kind, label_counts, native_numbers, to_matrix
 
+__all__ = ["ColumnProfile", "FloatArray", "ReferenceBuilder", "Reservoir"]
+
 FloatArray = npt.NDArray[np.float64]
 
 

@@ -47,6 +47,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+__all__ = ["SCHEMA", "ColumnDrift", "DriftReport"]
+
 SCHEMA = "hyperflow.drift/1"
 
 

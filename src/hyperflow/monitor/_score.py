@@ -29,6 +29,18 @@ from hyperflow.monitor._stattests import (
 if TYPE_CHECKING:
     from hyperflow.monitor._detector import DriftDetector
 
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "MISSING_RATE_MIN_CHANGE",
+    "PLOT_BINS",
+    "TOP_CATEGORIES",
+    "Context",
+    "FloatArray",
+    "score_categorical",
+    "score_embedding",
+    "score_numeric",
+]
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Distance thresholds (Evidently's defaults).

@@ -16,6 +16,24 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special, stats
 
+__all__ = [
+    "KS_EXACT_MAX_PRODUCT",
+    "N_THREADS",
+    "PSI_EPS",
+    "FloatArray",
+    "adjust_pvalues",
+    "bin_shares",
+    "chi2_homogeneity",
+    "jensen_shannon",
+    "ks_pvalue",
+    "ks_statistic_sorted",
+    "map_columns",
+    "pelz_good_sf",
+    "psi",
+    "quantile_edges",
+    "wasserstein_sorted",
+]
+
 FloatArray = npt.NDArray[np.float64]
 
 #: Above this product of sample sizes the KS p-value is asymptotic (Smirnov).

@@ -14,6 +14,8 @@ from hyperflow._errors import MonitorError
 from hyperflow.monitor._detector import DriftDetector
 from hyperflow.monitor._report import DriftReport
 
+__all__ = ["N_BOOTSTRAP", "over_time", "performance"]
+
 #: Bootstrap resamples for F1 and RMSE confidence intervals.
 N_BOOTSTRAP = 300
 

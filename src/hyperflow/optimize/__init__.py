@@ -1,16 +1,29 @@
 """Metric-driven search over a pipeline's whole space (variants and parameters) on Optuna."""
 
-from hyperflow.optimize._objective import Constraint, Expression, Objective
-from hyperflow.optimize._optimize import optimize, storage_url
+from hyperflow.optimize._objective import (
+    MAX_EXPRESSION_CHARS,
+    MAX_EXPRESSION_DEPTH,
+    Constraint,
+    Evaluation,
+    Expression,
+    Objective,
+)
+from hyperflow.optimize._optimize import optimize
+from hyperflow.optimize._sampler import storage_url
 from hyperflow.optimize._space import grid_of, suggest_config
-from hyperflow.optimize._study import Study, TrialResult
+from hyperflow.optimize._study import Study, StudySummary, TrialResult, TrialState
 
 __all__ = [
+    "MAX_EXPRESSION_CHARS",
+    "MAX_EXPRESSION_DEPTH",
     "Constraint",
+    "Evaluation",
     "Expression",
     "Objective",
     "Study",
+    "StudySummary",
     "TrialResult",
+    "TrialState",
     "grid_of",
     "optimize",
     "storage_url",

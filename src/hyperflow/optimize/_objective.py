@@ -8,6 +8,7 @@ comparisons and a few math functions are accepted.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -16,14 +17,30 @@ from typing import Any
 
 from hyperflow._errors import OptimizeError
 
-__all__ = ["Constraint", "Expression", "Objective"]
+__all__ = [
+    "MAX_EXPRESSION_CHARS",
+    "MAX_EXPRESSION_DEPTH",
+    "Constraint",
+    "Evaluation",
+    "Expression",
+    "Objective",
+]
+
+
+def _pow(a: float, b: float) -> float:
+    """``a ** b`` over the reals: a negative base with a fractional exponent is an error."""
+    result: float | complex = a**b
+    if isinstance(result, complex):
+        raise ValueError(f"{a} ** {b} is not a real number")
+    return result
+
 
 _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
+    ast.Pow: _pow,
     ast.Mod: operator.mod,
 }
 _FUNCS: dict[str, Callable[..., float]] = {
@@ -39,10 +56,32 @@ _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 Evaluator = Callable[[Mapping[str, float]], float]
 
+MAX_EXPRESSION_CHARS = 1000
+"""Longest objective or constraint text accepted (a larger one is refused, not parsed)."""
+MAX_EXPRESSION_DEPTH = 100
+"""Deepest nesting of an expression's syntax tree (parentheses, operators, calls)."""
+
+# what evaluating arithmetic over metric values can raise: a trial-level problem
+_NUMERIC_ERRORS = (ArithmeticError, ValueError, TypeError)
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` for an error message: repr'd, long ones cut in the middle."""
+    if len(text) <= limit:
+        return repr(text)
+    half = limit // 2
+    return repr(f"{text[:half]} ... {text[-half:]}") + f" ({len(text)} characters)"
+
 
 def _compile(node: ast.AST, text: str, names: set[str]) -> Evaluator:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        value = float(node.value)
+        try:
+            value = float(node.value)
+        except OverflowError:
+            raise OptimizeError(
+                f"number {_shown(str(node.value))} in expression {_shown(text)} is too large "
+                "for a float"
+            ) from None
         return lambda m: value
     if isinstance(node, ast.Name):
         name = node.id
@@ -69,23 +108,83 @@ def _compile(node: ast.AST, text: str, names: set[str]) -> Evaluator:
         return lambda m: float(fn(*(a(m) for a in args)))
     snippet = ast.get_source_segment(text, node) or type(node).__name__
     raise OptimizeError(
-        f"unsupported element {snippet!r} in expression {text!r}; use numbers, metric names, "
-        f"+ - * / ** %, parentheses and {', '.join(sorted(_FUNCS))}()"
+        f"unsupported element {_shown(snippet)} in expression {_shown(text)}; use numbers, "
+        f"metric names, + - * / ** %, parentheses and {', '.join(sorted(_FUNCS))}()"
     )
+
+
+def _check_depth(tree: ast.AST, text: str) -> None:
+    """Refuse trees nested deeper than ``MAX_EXPRESSION_DEPTH`` (walked without recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise OptimizeError(
+                f"expression {_shown(text)} is nested more than {MAX_EXPRESSION_DEPTH} levels "
+                f"deep (MAX_EXPRESSION_DEPTH); split it or simplify it"
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _parse(text: str) -> ast.expr:
     if not isinstance(text, str) or not text.strip():
         raise OptimizeError(f"an expression must be a non-empty string, but got {text!r}")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise OptimizeError(
+            f"expression {_shown(text)} is longer than {MAX_EXPRESSION_CHARS} characters "
+            f"(MAX_EXPRESSION_CHARS); write a shorter expression"
+        )
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
-        raise OptimizeError(f"cannot parse expression {text!r}: {exc.msg}") from None
+        raise OptimizeError(f"cannot parse expression {_shown(text)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise OptimizeError(
+            f"expression {_shown(text)} is nested too deeply to parse (at most "
+            f"{MAX_EXPRESSION_DEPTH} levels, MAX_EXPRESSION_DEPTH)"
+        ) from None
+    _check_depth(tree, text)
+    return tree
+
+
+def _require(names: frozenset[str], metrics: Mapping[str, Any], what: str) -> None:
+    """Raise naming the metrics ``what`` reads that ``metrics`` lacks, the ones there are,
+    and the closest match."""
+    missing = sorted(names.difference(metrics))
+    if not missing:
+        return
+    available = sorted(map(str, metrics))
+    hint = ""
+    close = difflib.get_close_matches(missing[0], available, n=1)
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    raise OptimizeError(
+        f"{what} uses {', '.join(map(repr, missing))}, which the trial's metrics do not "
+        f"contain; available metrics: {', '.join(available) or 'none'}{hint}"
+    )
+
+
+def _finite(names: frozenset[str], metrics: Mapping[str, Any]) -> bool:
+    """Whether every metric in ``names`` is a finite number (no NaN, no ±inf)."""
+    return all(math.isfinite(float(metrics[n])) for n in names)
+
+
+def _constant(fn: Evaluator, text: str) -> Evaluator:
+    """Evaluate a term without metric names once, now: overflow is an error at definition."""
+    try:
+        value = fn({})
+    except _NUMERIC_ERRORS as exc:
+        raise OptimizeError(
+            f"expression {_shown(text)} cannot be evaluated: {type(exc).__name__}: {exc}"
+        ) from None
+    return lambda m: value
 
 
 @dataclass(frozen=True)
 class Expression:
     """An arithmetic expression over metric names, e.g. ``"0.7 * f1 - 0.3 * latency_ms / 100"``.
+
+    At most ``MAX_EXPRESSION_CHARS`` characters and ``MAX_EXPRESSION_DEPTH`` levels.
 
     Example:
         >>> from hyperflow.optimize import Expression
@@ -99,21 +198,23 @@ class Expression:
 
     def __post_init__(self) -> None:
         names: set[str] = set()
-        fn = _compile(_parse(self.text), self.text.strip(), names)
+        text = self.text.strip() if isinstance(self.text, str) else self.text
+        fn = _compile(_parse(self.text), text, names)
         object.__setattr__(self, "names", frozenset(names))
-        object.__setattr__(self, "_fn", fn)
+        object.__setattr__(self, "_fn", fn if names else _constant(fn, text))
 
     def __call__(self, metrics: Mapping[str, Any]) -> float:
-        missing = sorted(self.names.difference(metrics))
-        if missing:
-            raise OptimizeError(
-                f"expression {self.text!r} uses {', '.join(map(repr, missing))}, which the trial's "
-                f"metrics do not contain; available metrics: {', '.join(sorted(metrics)) or 'none'}"
-            )
+        _require(self.names, metrics, f"expression {_shown(self.text)}")
         try:
-            return round(self._fn(metrics), 12)
-        except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
-            raise OptimizeError(f"expression {self.text!r} cannot be evaluated: {exc}") from exc
+            return self._value(metrics)
+        except _NUMERIC_ERRORS as exc:
+            raise OptimizeError(
+                f"expression {_shown(self.text)} cannot be evaluated: {exc}"
+            ) from exc
+
+    def _value(self, metrics: Mapping[str, Any]) -> float:
+        """The value, without the name check; arithmetic errors propagate as they are."""
+        return round(self._fn(metrics), 12)
 
 
 @dataclass(frozen=True)
@@ -121,6 +222,7 @@ class Constraint:
     """An inequality such as ``"latency_ms <= 20"``; ``violation`` ≤ 0 means feasible.
 
     Chains (``"0.1 <= recall <= 0.9"``) are accepted; the violation is the worst link.
+    A NaN or infinite metric makes the constraint violated (``violation == inf``).
     """
 
     text: str
@@ -133,27 +235,60 @@ class Constraint:
         node = _parse(self.text)
         if not isinstance(node, ast.Compare) or not all(type(o) in _COMPARE for o in node.ops):
             raise OptimizeError(
-                f"a constraint is an inequality such as 'latency_ms <= 20', but got {self.text!r}"
+                "a constraint is an inequality such as 'latency_ms <= 20', but got "
+                f"{_shown(self.text)}"
             )
         names: set[str] = set()
         text = self.text.strip()
-        terms = [_compile(t, text, names) for t in [node.left, *node.comparators]]
+        terms = []
+        for t in [node.left, *node.comparators]:
+            own: set[str] = set()
+            fn = _compile(t, text, own)
+            terms.append(fn if own else _constant(fn, text))
+            names |= own
         links = tuple((terms[i], _COMPARE[type(op)], terms[i + 1]) for i, op in enumerate(node.ops))
         object.__setattr__(self, "_links", links)
         object.__setattr__(self, "names", frozenset(names))
 
     def violation(self, metrics: Mapping[str, Any]) -> float:
-        missing = sorted(self.names.difference(metrics))
-        if missing:
+        """How far the worst link is from holding (≤ 0: feasible; ``inf`` for NaN/inf metrics)."""
+        _require(self.names, metrics, f"constraint {_shown(self.text)}")
+        try:
+            return self._raw_violation(metrics)
+        except _NUMERIC_ERRORS as exc:
             raise OptimizeError(
-                f"constraint {self.text!r} uses {', '.join(map(repr, missing))}, which the trial's "
-                f"metrics do not contain; available metrics: {', '.join(sorted(metrics)) or 'none'}"
-            )
+                f"constraint {_shown(self.text)} cannot be evaluated: {exc}"
+            ) from exc
+
+    def _raw_violation(self, metrics: Mapping[str, Any]) -> float:
+        """``violation`` without the name check; arithmetic errors propagate as they are."""
+        if not _finite(self.names, metrics):
+            return math.inf
         worst = -math.inf
         for left, op, right in self._links:
             a, b = left(metrics), right(metrics)
-            worst = max(worst, a - b if op in ("<", "<=") else b - a)
+            gap = a - b if op in ("<", "<=") else b - a
+            if math.isnan(gap):  # NaN from arithmetic, or inf - inf
+                return math.inf
+            worst = max(worst, gap)
         return worst
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An objective applied to one trial's metrics.
+
+    ``error`` says why the trial counts as failed (an objective value that is NaN,
+    infinite, reads a NaN/inf metric, or cannot be computed); then ``values`` is empty.
+    """
+
+    values: list[float]
+    violations: list[float]
+    error: str | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.error is None and all(v <= 0 for v in self.violations)
 
 
 class Objective:
@@ -162,9 +297,10 @@ class Objective:
     Args:
         expression: one expression to optimize (single objective), e.g.
             ``"0.7 * f1 - 0.3 * latency_ms / 100"``. Omit it for multi-objective.
-        maximize: ``True``/``False`` for a single expression; or a list of
-            expressions to maximize (multi-objective, together with ``minimize``).
-        minimize: a list of expressions to minimize (multi-objective).
+        maximize: ``True`` (default) / ``False`` for a single expression; or a list
+            of expressions to maximize (multi-objective, together with ``minimize``).
+        minimize: ``True`` to minimize a single expression; or a list of
+            expressions to minimize (multi-objective).
         constraints: inequalities over metrics that a feasible trial satisfies.
 
     Example:
@@ -180,40 +316,18 @@ class Objective:
         self,
         expression: str | None = None,
         *,
-        maximize: bool | Sequence[str] = True,
-        minimize: Sequence[str] | None = None,
+        maximize: bool | Sequence[str] | None = None,
+        minimize: bool | Sequence[str] | None = None,
         constraints: Sequence[str] = (),
     ) -> None:
-        exprs: list[Expression] = []
-        directions: list[str] = []
         if expression is not None:
-            if not isinstance(maximize, bool) or minimize:
-                raise OptimizeError(
-                    "give either one expression with maximize=True/False, or lists "
-                    "maximize=[...], minimize=[...] for several objectives, not both"
-                )
-            exprs.append(Expression(expression))
-            directions.append("maximize" if maximize else "minimize")
+            pairs = [(Expression(expression), _single_direction(maximize, minimize))]
         else:
-            if isinstance(maximize, bool):
-                maximize = []
-            if isinstance(maximize, str) or isinstance(minimize, str):
-                raise OptimizeError("maximize=/minimize= take lists of expressions, e.g. ['f1']")
-            for text in maximize:
-                exprs.append(Expression(text))
-                directions.append("maximize")
-            for text in minimize or ():
-                exprs.append(Expression(text))
-                directions.append("minimize")
-            if not exprs:
-                raise OptimizeError(
-                    "an Objective needs an expression, e.g. hf.Objective('f1'), or "
-                    "maximize=[...]/minimize=[...] lists"
-                )
+            pairs = _several(maximize, minimize)
         if isinstance(constraints, str):
             constraints = [constraints]
-        self.expressions: tuple[Expression, ...] = tuple(exprs)
-        self.directions: list[str] = directions
+        self.expressions: tuple[Expression, ...] = tuple(e for e, _ in pairs)
+        self.directions: list[str] = [d for _, d in pairs]
         self.constraints: tuple[Constraint, ...] = tuple(Constraint(c) for c in constraints)
 
     def __repr__(self) -> str:
@@ -245,6 +359,34 @@ class Objective:
     def feasible(self, metrics: Mapping[str, Any]) -> bool:
         return all(v <= 0 for v in self.violations(metrics))
 
+    def evaluate(self, metrics: Mapping[str, Any]) -> Evaluation:
+        """Values and violations for one trial's metrics, or why the trial counts as failed.
+
+        Raises ``OptimizeError`` when an expression or constraint reads a metric that
+        ``metrics`` lacks (a mistake in the objective, not in the trial).
+        """
+        for e in self.expressions:
+            _require(e.names, metrics, f"objective {_shown(e.text)}")
+        for c in self.constraints:
+            _require(c.names, metrics, f"constraint {_shown(c.text)}")
+        values = []
+        for e in self.expressions:
+            try:
+                value = e._value(metrics)
+            except _NUMERIC_ERRORS as exc:
+                return Evaluation([], [], f"objective {_shown(e.text)} cannot be evaluated: {exc}")
+            if not (math.isfinite(value) and _finite(e.names, metrics)):
+                used = ", ".join(f"{n}={float(metrics[n])}" for n in sorted(e.names))
+                return Evaluation(
+                    [], [], f"objective {_shown(e.text)} is {value} ({used}): not a finite number"
+                )
+            values.append(value)
+        try:
+            violations = [c._raw_violation(metrics) for c in self.constraints]
+        except _NUMERIC_ERRORS as exc:
+            return Evaluation([], [], f"a constraint cannot be evaluated: {exc}")
+        return Evaluation(values, violations)
+
     @classmethod
     def coerce(cls, value: Objective | str | None) -> Objective:
         if isinstance(value, Objective):
@@ -254,3 +396,43 @@ class Objective:
         raise OptimizeError(
             f"objective must be an hf.Objective or an expression string, but got {value!r}"
         )
+
+
+def _single_direction(
+    maximize: bool | Sequence[str] | None, minimize: bool | Sequence[str] | None
+) -> str:
+    """The direction of one expression: ``maximize=True`` (default), ``maximize=False`` or
+    ``minimize=True``."""
+    if minimize is not None and not isinstance(minimize, bool) and len(minimize) == 0:
+        minimize = None  # minimize=[] with one expression: nothing to add
+    if (maximize is not None and not isinstance(maximize, bool)) or (
+        minimize is not None and not isinstance(minimize, bool)
+    ):
+        raise OptimizeError(
+            "give either one expression with maximize=True/False (or minimize=True), or lists "
+            "maximize=[...], minimize=[...] for several objectives, not both"
+        )
+    if maximize is not None and minimize is not None and maximize == minimize:
+        raise OptimizeError(
+            f"maximize={maximize} and minimize={minimize} contradict each other; give one of them"
+        )
+    if minimize is True or maximize is False:
+        return "minimize"
+    return "maximize"
+
+
+def _several(
+    maximize: bool | Sequence[str] | None, minimize: bool | Sequence[str] | None
+) -> list[tuple[Expression, str]]:
+    """Expressions and directions from ``maximize=[...]`` / ``minimize=[...]`` lists."""
+    if isinstance(maximize, str) or isinstance(minimize, str):
+        raise OptimizeError("maximize=/minimize= take lists of expressions, e.g. ['f1']")
+    up = [] if maximize is None or isinstance(maximize, bool) else list(maximize)
+    down = [] if minimize is None or isinstance(minimize, bool) else list(minimize)
+    pairs = [(Expression(t), "maximize") for t in up] + [(Expression(t), "minimize") for t in down]
+    if not pairs:
+        raise OptimizeError(
+            "an Objective needs an expression, e.g. hf.Objective('f1'), or "
+            "maximize=[...]/minimize=[...] lists"
+        )
+    return pairs

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
 from hyperflow.core import Bool, Choice, Float, Int, SearchSpace, Space
 
+if TYPE_CHECKING:
+    from optuna.trial import BaseTrial
+
 __all__ = ["grid_of", "suggest_config"]
 
 
-def _suggest(trial: Any, key: str, domain: Space) -> Any:
+def _suggest(trial: BaseTrial, key: str, domain: Space) -> Any:
     if isinstance(domain, Choice):
         return trial.suggest_categorical(key, list(domain.options))
     if isinstance(domain, Bool):
@@ -24,7 +27,7 @@ def _suggest(trial: Any, key: str, domain: Space) -> Any:
 
 
 def suggest_config(
-    trial: Any, space: SearchSpace, fixed: dict[str, Any] | None = None
+    trial: BaseTrial, space: SearchSpace, fixed: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Ask ``trial`` for every active key, in space order (a variant decides its parameters).
 

@@ -4,27 +4,42 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
 from hyperflow.optimize._objective import Objective
 
 if TYPE_CHECKING:
+    import optuna
     import pandas as pd
 
-__all__ = ["Study", "TrialResult"]
+    from hyperflow.viz import Figure
+
+__all__ = ["Study", "StudySummary", "TrialResult", "TrialState"]
+
+
+class TrialState(StrEnum):
+    """Where a trial stands (Optuna's states; the values compare equal to plain strings)."""
+
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAIL = "fail"
+    RUNNING = "running"
+    WAITING = "waiting"
 
 
 @dataclass(frozen=True)
 class TrialResult:
     """One trial: its config, objective value(s), metrics and tracked run.
 
-    ``state`` is ``complete``, ``pruned``, ``fail``, ``running`` or ``waiting``;
-    ``feasible`` says whether every constraint held.
+    ``state`` is a ``TrialState`` (``"complete"``, ``"pruned"``, ``"fail"``,
+    ``"running"`` or ``"waiting"``); ``feasible`` says whether every constraint held.
+    ``run_id`` is the trial's tracked run, failed trials included.
     """
 
     number: int
-    state: str
+    state: TrialState
     config: dict[str, Any]
     values: list[float] | None
     metrics: dict[str, float]
@@ -46,6 +61,32 @@ def _dominates(a: list[float], b: list[float], signs: list[float]) -> bool:
     return better_or_equal and strictly
 
 
+def _finite(values: list[float] | None) -> bool:
+    return values is not None and all(math.isfinite(v) for v in values)
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """Counts for reporting a study: trials by state, feasibility, and what this call added.
+
+    Attributes:
+        total: every trial of the study.
+        by_state: trials per ``TrialState`` (every state, zeros included).
+        feasible: complete trials that satisfy every constraint.
+        infeasible: complete trials that violate a constraint.
+        earlier: trials the study held before the ``optimize()`` call that returned it
+            (``n_trials`` on an existing study means this many more).
+        added: trials that call ran (queued, never-started trials not counted).
+    """
+
+    total: int
+    by_state: dict[TrialState, int]
+    feasible: int
+    infeasible: int
+    earlier: int
+    added: int
+
+
 class Study:
     """The trials of one named search, backed by an Optuna study.
 
@@ -53,13 +94,17 @@ class Study:
         name: the study's name (its key in the storage).
         objective: the ``hf.Objective`` it optimizes.
         optuna: the underlying ``optuna.Study`` for anything Optuna offers.
+        earlier: trials the study held before the ``optimize()`` call that made this object.
     """
 
-    def __init__(self, optuna_study: Any, objective: Objective, pipeline: str) -> None:
+    def __init__(
+        self, optuna_study: optuna.Study, objective: Objective, pipeline: str, earlier: int = 0
+    ) -> None:
         self.optuna = optuna_study
         self.objective = objective
         self.pipeline = pipeline
         self.name: str = optuna_study.study_name
+        self.earlier = earlier
 
     def __repr__(self) -> str:
         return f"Study({self.name!r}, pipeline={self.pipeline!r}, trials={len(self.trials)})"
@@ -67,11 +112,12 @@ class Study:
     @property
     def trials(self) -> list[TrialResult]:
         """Every trial in order, finished or not."""
+        notes = self.optuna.user_attrs  # reasons recorded for trials ended from outside
         out = []
         for t in self.optuna.get_trials(deepcopy=False):
             attrs = t.user_attrs
             violations = attrs.get("hf_constraints") or []
-            state = t.state.name.lower()
+            state = TrialState(t.state.name.lower())
             duration = t.duration.total_seconds() if t.duration is not None else None
             out.append(
                 TrialResult(
@@ -80,44 +126,75 @@ class Study:
                     config=dict(attrs.get("hf_config") or t.params),
                     values=list(t.values) if t.values is not None else None,
                     metrics=dict(attrs.get("hf_metrics") or {}),
-                    feasible=state == "complete" and all(v <= 0 for v in violations),
+                    feasible=state == TrialState.COMPLETE and all(v <= 0 for v in violations),
                     run_id=attrs.get("hf_run_id"),
-                    error=attrs.get("hf_error"),
+                    error=attrs.get("hf_error") or notes.get(f"hf_error:{t.number}"),
                     duration_s=duration,
                     cache_hits=dict(attrs.get("hf_cache_hits") or {}),
                 )
             )
         return out
 
+    def summary(self) -> StudySummary:
+        """Trials by state, feasible and infeasible counts, and how many this call added."""
+        trials = self.trials
+        by_state = dict.fromkeys(TrialState, 0)
+        for t in trials:
+            by_state[t.state] += 1
+        feasible = sum(t.feasible for t in trials)
+        return StudySummary(
+            total=len(trials),
+            by_state=by_state,
+            feasible=feasible,
+            infeasible=by_state[TrialState.COMPLETE] - feasible,
+            earlier=self.earlier,
+            added=max(0, len(trials) - by_state[TrialState.WAITING] - self.earlier),
+        )
+
     def _signs(self) -> list[float]:
         return [1.0 if d == "maximize" else -1.0 for d in self.objective.directions]
 
     @property
     def best(self) -> TrialResult:
-        """The best feasible complete trial (single objective)."""
+        """The best feasible complete trial (single objective).
+
+        Raises:
+            OptimizeError: the study has several objectives, or no complete trial with a
+                finite value satisfied the constraints (the message says which).
+        """
         if self.objective.multi:
             raise OptimizeError(
                 f"study {self.name!r} has {len(self.objective.directions)} objectives: there is no "
                 "single best trial; use study.pareto_front()"
             )
         sign = self._signs()[0]
-        candidates = [
-            t for t in self.trials if t.feasible and t.value is not None and not math.isnan(t.value)
-        ]
+        trials = self.trials
+        candidates = [t for t in trials if t.feasible and _finite(t.values)]
         if not candidates:
-            states: dict[str, int] = {}
-            for t in self.trials:
-                states[t.state] = states.get(t.state, 0) + 1
-            raise OptimizeError(
-                f"study {self.name!r} has no feasible completed trial yet (trials by state: "
-                f"{states or 'none'}); run more trials or relax the constraints"
-            )
+            raise OptimizeError(self._no_best(trials))
         return max(candidates, key=lambda t: (sign * (t.value or 0.0), -t.number))
+
+    def _no_best(self, trials: list[TrialResult]) -> str:
+        states: dict[str, int] = {}
+        for t in trials:
+            states[t.state.value] = states.get(t.state.value, 0) + 1
+        head = f"study {self.name!r} has no feasible completed trial"
+        complete = states.get(TrialState.COMPLETE.value, 0)
+        if complete and self.objective.constraints:
+            texts = ", ".join(repr(c.text) for c in self.objective.constraints)
+            return (
+                f"{head}: none of its {complete} completed trial(s) satisfied the constraints "
+                f"{texts} (trials by state: {states}); relax the constraints or run more trials"
+            )
+        return (
+            f"{head} yet (trials by state: {states or 'none'}); run more trials or relax "
+            "the constraints"
+        )
 
     def pareto_front(self) -> list[TrialResult]:
         """Feasible complete trials that no other feasible trial dominates."""
         signs = self._signs()
-        done = [t for t in self.trials if t.feasible and t.values is not None]
+        done = [t for t in self.trials if t.feasible and _finite(t.values)]
         return [
             t
             for t in done
@@ -133,13 +210,13 @@ class Study:
             state = (
                 "COMPLETE"
                 if t.feasible
-                else ("INFEASIBLE" if t.state == "complete" else t.state.upper())
+                else ("INFEASIBLE" if t.state == TrialState.COMPLETE else t.state.name)
             )
             value = t.values[index] if t.values else None
             out.append({"number": t.number, "value": value, "params": t.config, "state": state})
         return out
 
-    def plot_history(self, objective: int = 0) -> Any:
+    def plot_history(self, objective: int = 0) -> Figure:
         """Objective value per trial with the best-so-far line (an SVG ``Figure``)."""
         from hyperflow import viz
 
@@ -149,7 +226,7 @@ class Study:
             title=f"{self.name}: optimization history",
         )
 
-    def plot_importance(self, objective: int = 0) -> Any:
+    def plot_importance(self, objective: int = 0) -> Figure:
         """How much each config key explains the objective (an SVG ``Figure``)."""
         from hyperflow import viz
 
@@ -157,7 +234,7 @@ class Study:
             self._plot_trials(objective), title=f"{self.name}: parameter importance"
         )
 
-    def plot_parallel(self, objective: int = 0) -> Any:
+    def plot_parallel(self, objective: int = 0) -> Figure:
         """Parallel coordinates: one axis per config key plus the objective."""
         from hyperflow import viz
 
@@ -173,7 +250,7 @@ class Study:
 
         rows = []
         for t in self.trials:
-            row: dict[str, Any] = {"number": t.number, "state": t.state}
+            row: dict[str, Any] = {"number": t.number, "state": t.state.value}
             if t.values is not None and len(t.values) == 1:
                 row["value"] = t.values[0]
             elif t.values is not None:

@@ -3,14 +3,52 @@
 from __future__ import annotations
 
 import os
+import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
+from hyperflow._errors import NodeError
 from hyperflow.core import Pipeline
 
-__all__ = ["TrialOutcome", "run_trial"]
+if TYPE_CHECKING:
+    from hyperflow.engine import Cache
+    from hyperflow.store import MetadataStore
+
+__all__ = ["CacheSpec", "TrackSpec", "TrialOutcome", "TrialSpec", "run_trial"]
+
+CacheSpec: TypeAlias = "Cache | str | os.PathLike[str] | bool | None"
+"""A ``cache=`` argument: ``None``/``True`` (default cache), ``False`` (off), a folder
+path, ``"memory"``, or a ``Cache`` instance (see ``hyperflow.engine.get_cache``)."""
+
+TrackSpec: TypeAlias = "MetadataStore | str | bool | None"
+"""A ``track=`` argument: ``None`` (track when a store is configured), ``False``,
+``True``, a store URL, or a ``MetadataStore``."""
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Everything a worker needs to run one trial (sent to it pickled).
+
+    Attributes:
+        pipeline: the pipeline searched.
+        inputs: its inputs, the same for every trial.
+        config: this trial's resolved config.
+        metrics: the output holding the metrics.
+        keep: extra outputs stored with the trial's tracked run.
+        cache, track: as in ``Pipeline.run``.
+        tags: tags of the trial's tracked run.
+    """
+
+    pipeline: Pipeline
+    inputs: Mapping[str, Any]
+    config: Mapping[str, Any]
+    metrics: str
+    keep: tuple[str, ...] = ()
+    cache: CacheSpec = None
+    track: TrackSpec = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,44 +82,62 @@ def _metrics_of(value: Any, output: str) -> dict[str, float]:
         ) from None
 
 
-def run_trial(
-    pipeline: Pipeline,
-    inputs: Mapping[str, Any],
-    config: Mapping[str, Any],
-    metrics_output: str,
-    keep: Sequence[str],
-    cache: Any,
-    track: Any,
-    tags: Mapping[str, str],
-) -> TrialOutcome:
-    """Run ``pipeline`` at ``config``; a failing pipeline returns its error, never raises."""
-    import time
+def _pruned(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) is Optuna's ``TrialPruned``."""
+    from optuna.exceptions import TrialPruned
 
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TrialPruned):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _run_id_of(exc: BaseException) -> str | None:
+    """The tracked run of a failed pipeline run (``NodeError.result`` holds it)."""
+    if isinstance(exc, NodeError) and exc.result is not None:
+        run_id = exc.result.run_id
+        return run_id if isinstance(run_id, str) else None
+    return None
+
+
+def _failure(exc: BaseException, run_id: str | None, t0: float) -> TrialOutcome:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return TrialOutcome(
+        None,
+        run_id,
+        time.perf_counter() - t0,
+        error=text,
+        pruned=_pruned(exc),
+        pid=os.getpid(),
+    )
+
+
+def run_trial(spec: TrialSpec) -> TrialOutcome:
+    """Run ``spec.pipeline`` at ``spec.config``; a failing pipeline returns its error, never
+    raises."""
     t0 = time.perf_counter()
-    run_kwargs: dict[str, Any] = {"cache": cache, "track": track}
-    if tags and track is not False:
-        run_kwargs["tags"] = dict(tags)
+    tags = dict(spec.tags) if spec.tags and spec.track is not False else None
     try:
-        result = pipeline.run(
-            inputs=dict(inputs), config=dict(config), outputs=[metrics_output, *keep], **run_kwargs
-        )
-        metrics = _metrics_of(result[metrics_output], metrics_output)
-        return TrialOutcome(
-            metrics,
-            result.run_id,
-            time.perf_counter() - t0,
-            dict(result.cache_hits),
-            pid=os.getpid(),
+        result = spec.pipeline.run(
+            inputs=dict(spec.inputs),
+            config=dict(spec.config),
+            outputs=[spec.metrics, *spec.keep],
+            cache=spec.cache,
+            track=spec.track,
+            tags=tags,
         )
     except Exception as exc:  # reported back as the trial's failure
-        cause = exc.__cause__ or exc
-        pruned = type(cause).__name__ == "TrialPruned"
-        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return TrialOutcome(
-            None,
-            getattr(exc, "run_id", None),
-            time.perf_counter() - t0,
-            error=text,
-            pruned=pruned,
-            pid=os.getpid(),
-        )
+        return _failure(exc, _run_id_of(exc), t0)
+    try:
+        metrics = _metrics_of(result[spec.metrics], spec.metrics)
+    except TypeError as exc:
+        return _failure(exc, result.run_id, t0)
+    return TrialOutcome(
+        metrics,
+        result.run_id,
+        time.perf_counter() - t0,
+        dict(result.cache_hits),
+        pid=os.getpid(),
+    )

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hyperflow._errors import RegistryError
-from hyperflow._refs import find_ref, import_ref
+from hyperflow._refs import find_ref, import_ref, import_trusted_ref
 from hyperflow.core import NestedNode, Pipeline
 from hyperflow.registry._catalog import AliasMove, Catalog, ModelVersion
 from hyperflow.registry._predictor import Predictor
@@ -385,7 +385,7 @@ def load(
 
     name, _, alias = parse_ref(ref)
     mv = get(ref, store=store)
-    obj = import_ref(mv.predict_ref)
+    obj = import_trusted_ref(mv.predict_ref)  # a row names code: allow-listed before import
     if not isinstance(obj, Pipeline):
         raise RegistryError(f"{mv.predict_ref!r} is a {type(obj).__name__}, not an hf.Pipeline")
     now = pipeline_code_version(obj)

@@ -20,21 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from hyperflow._errors import RegistryError
+from hyperflow._errors import PredictionInputError, RegistryError
 from hyperflow.core import FunctionNode, Pipeline
 
 __all__ = ["ModelSource", "PredictionInputError", "Predictor", "RowSchema", "StaticSource"]
-
-
-class PredictionInputError(RegistryError, ValueError):
-    """A row does not match the predict pipeline's input types.
-
-    ``errors`` lists ``{"field": ..., "message": ..., "input": ...}`` entries.
-    """
-
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.errors = errors
 
 
 def _is_structured(tp: Any) -> bool:

@@ -1,22 +1,67 @@
 """``FileArtifactStore``: content-addressed blobs on any fsspec filesystem.
 
 Layout: ``<root>/sha256/<2 hex>/<62 hex>``. Local writes go to a temporary file
-in the same directory and are renamed into place (atomic); object stores (S3)
-make a PUT visible only once complete.
+``.tmp-*`` in the same directory and are renamed into place (atomic); object
+stores (S3) make a PUT visible only once complete. Blobs get the permissions
+the umask gives new files. Temporary files of writers that died (``kill -9``)
+are removed when a store is opened, once an hour old (so a live writer is never
+disturbed). A blob whose bytes no longer match its digest (truncated, damaged)
+is rewritten by the next ``put`` of the right bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from hyperflow._errors import IntegrityError, StoreError
+from hyperflow._tempfiles import TEMP_GRACE_S, files_in, remove_stale, sweep_now_and_then
 from hyperflow.store._base import ArtifactStore
 
 __all__ = ["FileArtifactStore"]
+
+_TMP = ".tmp-"
+_SWEPT = ".swept"  # marker file: when temporary files were last swept
+_CHUNK = 1 << 20
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(_TMP)
+
+
+def _same_bytes(path: str, digest: str, size: int) -> bool:
+    """Whether the file at ``path`` holds exactly the ``size`` bytes of sha256 ``digest``."""
+    try:
+        if os.path.getsize(path) != size:
+            return False
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+    except FileNotFoundError:
+        return False
+    return h.hexdigest() == digest
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file (mode from the umask) and a rename."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f"{_TMP}{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _filesystem(root: str, options: Mapping[str, Any]) -> tuple[Any, str]:
@@ -56,6 +101,10 @@ class FileArtifactStore(ArtifactStore):
         self._local = "file" in (
             self.fs.protocol if isinstance(self.fs.protocol, tuple) else (self.fs.protocol,)
         )
+        if self._local and os.path.isdir(f"{self._path}/sha256"):
+            sweep_now_and_then(
+                f"{self._path}/sha256/{_SWEPT}", self._remove_stale, TEMP_GRACE_S
+            )
 
     @property
     def url(self) -> str:
@@ -73,25 +122,31 @@ class FileArtifactStore(ArtifactStore):
         digest = hashlib.sha256(data).hexdigest()
         path = self.path_of(digest)
         if self._local:
-            if os.path.exists(path):
-                return digest
-            directory = os.path.dirname(path)
-            os.makedirs(directory, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            if not _same_bytes(path, digest, len(data)):  # absent, or damaged: (re)write it
+                _write_atomic(path, data)
             return digest
-        if not self.fs.exists(path):
+        try:
+            intact = self.fs.size(path) == len(data)
+        except FileNotFoundError:
+            intact = False
+        if not intact:
             self.fs.pipe_file(path, data)
         return digest
+
+    def _temp_files(self) -> list[tuple[int, int, str]]:
+        """``(mtime_ns, size, path)`` of the temporary files of local writes in progress or dead."""
+        if not self._local:
+            return []
+        top = f"{self._path}/sha256"
+        try:
+            folders = [e.path for e in os.scandir(top) if len(e.name) == 2 and e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return list(files_in(folders, _is_temp))
+
+    def _remove_stale(self, grace_s: float = TEMP_GRACE_S) -> int:
+        """Remove temporary files untouched for ``grace_s`` seconds; how many were removed."""
+        return remove_stale(self._temp_files(), grace_s)[0]
 
     def get(self, digest: str) -> bytes:
         path = self.path_of(digest)

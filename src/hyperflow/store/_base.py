@@ -3,7 +3,7 @@
 ``MetadataStore`` keeps runs (params, metrics, tags, node timings, artifact
 references, lineage); ``ArtifactStore`` keeps content-addressed bytes. Both are
 small abstract bases: every implementation passes the conformance suites in
-:mod:`hyperflow.store.testing`.
+:mod:`hyperflow.store.conformance`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hyperflow._errors import StoreError
+from hyperflow._errors import QueryError
 from hyperflow.store import _schema as S
 
 __all__ = ["Condition", "QueryError", "compile_order", "compile_where", "parse_where"]
@@ -30,10 +30,6 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|(?P<str>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")"
     r"|(?P<op><=|>=|!=|<>|==|=|<|>|\(|\)|,)|(?P<word>[A-Za-z_][\w.\-/]*))"
 )
-
-
-class QueryError(StoreError, ValueError):
-    """A ``where`` or ``order_by`` expression cannot be parsed."""
 
 
 @dataclass(frozen=True, slots=True)

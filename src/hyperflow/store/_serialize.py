@@ -13,6 +13,16 @@ format         used for
 
 Pickle-based formats run code when loaded; the artifact store verifies the
 sha256 of the bytes before :func:`deserialize` is ever called.
+
+The format is part of the stored (and so of the hashed) bytes: :func:`serialize`
+prefixes the payload with ``b"\\x00hyperflow:<format>\\n"``, and
+:func:`deserialize` refuses bytes whose tag names another format. So a blob
+written as ``bytes`` or ``json`` can never be loaded as ``pickle``, even when a
+database row claims that format: changing the tag changes the sha256, and the
+blob no longer matches its digest. Blobs written before the tag existed (no
+tag; no format produces bytes starting with ``\\x00``) still load with the
+format their record names, so their record is trusted as before: re-log them
+to give them a tag (see SECURITY.md).
 """
 
 from __future__ import annotations
@@ -21,11 +31,32 @@ import io
 import json
 from typing import Any
 
-from hyperflow._errors import StoreError
+from hyperflow._errors import IntegrityError, StoreError
 
-__all__ = ["FORMATS", "deserialize", "serialize", "type_name"]
+__all__ = ["FORMATS", "deserialize", "format_tag", "serialize", "type_name"]
 
 FORMATS = ("bytes", "json", "npy", "parquet", "joblib", "pickle")
+_TAG = b"\x00hyperflow:"
+_TAG_MAX = len(_TAG) + max(len(f) for f in FORMATS) + 1
+
+
+def format_tag(data: bytes | memoryview) -> str | None:
+    """The format named in the tag that starts ``data``, or ``None`` for untagged (older) bytes.
+
+    Example:
+        >>> from hyperflow.store._serialize import format_tag, serialize
+        >>> format_tag(serialize(b"raw")[0]), format_tag(b"raw")
+        ('bytes', None)
+    """
+    head = bytes(data[:_TAG_MAX])
+    if not head.startswith(_TAG):
+        return None
+    end = head.find(b"\n", len(_TAG))
+    return head[len(_TAG) : end].decode("ascii", "replace") if end > 0 else "?"
+
+
+def _tagged(payload: bytes, fmt: str) -> tuple[bytes, str]:
+    return b"".join((_TAG, fmt.encode(), b"\n", payload)), fmt
 
 
 def type_name(obj: Any) -> str:
@@ -56,14 +87,19 @@ def _same_types(a: Any, b: Any) -> bool:
 
 
 def serialize(obj: Any) -> tuple[bytes, str]:
-    """Encode ``obj`` and name the format used.
+    """Encode ``obj`` and name the format used; the bytes start with the format's tag.
 
     Example:
         >>> from hyperflow.store import serialize, deserialize
         >>> data, fmt = serialize({"a": [1, 2.5]})
-        >>> fmt, deserialize(data, fmt)
-        ('json', {'a': [1, 2.5]})
+        >>> fmt, data, deserialize(data, fmt)
+        ('json', b'\\x00hyperflow:json\\n{"a": [1, 2.5]}', {'a': [1, 2.5]})
     """
+    payload, fmt = _encode(obj)
+    return _tagged(payload, fmt)
+
+
+def _encode(obj: Any) -> tuple[bytes, str]:
     if isinstance(obj, bytes | bytearray):
         return bytes(obj), "bytes"
     mod = type(obj).__module__.split(".")[0]
@@ -107,11 +143,29 @@ def serialize(obj: Any) -> tuple[bytes, str]:
 
 
 def deserialize(data: bytes, fmt: str) -> Any:
-    """Decode bytes written by :func:`serialize` in format ``fmt`` (verify them first)."""
+    """Decode bytes written by :func:`serialize` in format ``fmt`` (verify their hash first).
+
+    Raises ``IntegrityError`` when the bytes are tagged with another format
+    (e.g. ``bytes`` presented as ``pickle``): nothing is decoded then.
+    """
+    if fmt not in FORMATS:
+        raise StoreError(f"unknown artifact format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    tag = format_tag(data)
+    if tag is not None and tag != fmt:
+        raise IntegrityError(
+            f"artifact bytes were written as {tag!r} but their record says {fmt!r}; refused, "
+            "nothing was loaded: the record was changed (check who can write the metadata "
+            "database) — log the value again"
+        )
+    payload = memoryview(data)[len(_TAG) + len(fmt) + 1 :] if tag is not None else data
+    return _decode(payload, fmt)
+
+
+def _decode(data: bytes | memoryview, fmt: str) -> Any:
     if fmt == "bytes":
-        return data
+        return bytes(data)
     if fmt == "json":
-        return json.loads(data)
+        return json.loads(bytes(data))
     if fmt == "npy":
         import numpy as np
 
@@ -124,8 +178,6 @@ def deserialize(data: bytes, fmt: str) -> Any:
         import joblib
 
         return joblib.load(io.BytesIO(data))
-    if fmt == "pickle":
-        import cloudpickle
+    import cloudpickle
 
-        return cloudpickle.loads(data)
-    raise StoreError(f"unknown artifact format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return cloudpickle.loads(data)

@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from hyperflow._errors import TestingError
-from hyperflow.testing._predict import jsonable, predict_batch, row_at, rows_of, to_batch
+from hyperflow.testing._predict import (
+    Batch,
+    jsonable,
+    predict_batch,
+    row_at,
+    rows_of,
+    to_batch,
+)
 from hyperflow.testing._result import Failure, TestResult
 from hyperflow.testing.perturb import Perturbation, rowwise
 
@@ -62,7 +69,7 @@ class BehaviourTest:
         self.min_pass_rate = float(min_pass_rate)
         self.seed = seed
 
-    def pick(self, output: Any) -> Any:
+    def pick(self, output: Any) -> object:
         """The value this test judges: ``output`` seen through ``on=`` (not yet JSON-safe)."""
         try:
             if self.on is None:
@@ -192,12 +199,13 @@ class _Paired(BehaviourTest):
                 else [batch[i] for i in positions]
             )
         tried = len(positions)
-        perturbed = self.perturb(batch, rng)
-        if isinstance(perturbed, list):
-            keep = [i for i, x in enumerate(perturbed) if x is not None]
+        changed = self.perturb(batch, rng)
+        perturbed: Batch = changed if isinstance(changed, pd.DataFrame) else []
+        if isinstance(changed, list):
+            keep = [i for i, x in enumerate(changed) if x is not None]
             texts = cast(list[str], batch)
             batch = [texts[i] for i in keep]
-            perturbed = [perturbed[i] for i in keep]
+            perturbed = [x for x in changed if x is not None]
             positions = [positions[i] for i in keep]
         if not positions:
             return self._result(0, [], skipped=tried)

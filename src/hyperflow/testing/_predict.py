@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ __all__ = [
     "CALL_MODES",
     "Batch",
     "Call",
+    "JSONValue",
     "from_sklearn",
     "jsonable",
     "predict_batch",
@@ -34,6 +35,10 @@ __all__ = [
 Call = Literal["frame", "records", "row"]
 CALL_MODES: tuple[str, ...] = ("frame", "records", "row")
 Batch = pd.DataFrame | list[str]
+#: A plain JSON-safe value, as :func:`jsonable` returns it.
+JSONValue: TypeAlias = (
+    "bool | int | float | str | list[JSONValue] | dict[str, JSONValue] | None"
+)
 
 
 def to_batch(inputs: Any, *, what: str) -> Batch:
@@ -58,14 +63,14 @@ def to_batch(inputs: Any, *, what: str) -> Batch:
     )
 
 
-def rows_of(batch: Batch) -> list[Any]:
+def rows_of(batch: Batch) -> list[JSONValue]:
     """The batch as JSON-friendly rows: dicts for a DataFrame, strings for text."""
     if isinstance(batch, pd.DataFrame):
         return [jsonable(r) for r in batch.to_dict("records")]
     return list(batch)
 
 
-def row_at(batch: Batch, i: int) -> Any:
+def row_at(batch: Batch, i: int) -> JSONValue:
     """Row ``i`` of the batch, JSON-friendly (a dict for a DataFrame, a string for text)."""
     if isinstance(batch, pd.DataFrame):
         return jsonable(batch.iloc[i : i + 1].to_dict("records")[0])
@@ -110,7 +115,7 @@ def _per_row(out: Any) -> list[Any]:
     )
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: object) -> JSONValue:
     """Convert numpy/pandas scalars and containers into plain JSON-safe Python values."""
     if isinstance(value, np.generic):  # before str/float: np.str_ and np.float64 subclass them
         return jsonable(value.item())
@@ -156,7 +161,7 @@ def from_sklearn(model: Any, *, proba: bool | None = None) -> Callable[[Any], li
     def predict(rows: Any) -> list[Any]:
         frame = rows if isinstance(rows, pd.DataFrame) else to_batch(rows, what="from_sklearn")
         if not use_proba:
-            return list(jsonable(np.asarray(model.predict(frame))))
+            return [jsonable(v) for v in np.asarray(model.predict(frame)).tolist()]
         probs = np.asarray(model.predict_proba(frame))
         classes = [jsonable(c) for c in model.classes_]
         labels = [classes[i] for i in probs.argmax(axis=1)]  # one pass, not predict + proba

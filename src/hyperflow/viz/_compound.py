@@ -7,6 +7,12 @@ producer or inside producer, shared by every edge that needs it (the variants
 of one output share a single output port: the group produces that output). The finished
 cluster is then one box of its parent, whose edges attach at those ports. So
 no two boxes can overlap, and every edge still runs left to right.
+
+The phases of ``_layout``: plan the levels (``_plan_levels``), split each edge
+into one link per level (``_split_edge``), lay every level out, inner first
+(``_solve_levels``; twice when there are clusters, the second time with ports
+ordered as their parent saw them, ``_port_ranks``), then place clusters,
+nodes and edge routes absolutely (``_place_clusters``, ``_edge_points``).
 """
 
 from __future__ import annotations
@@ -15,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hyperflow.core import GraphView, VNode
-from hyperflow.viz._layered import Box, Link, layered_layout
+from hyperflow.viz._layered import Box, Layered, Link, layered_layout
 from hyperflow.viz._proper import Point
 from hyperflow.viz._text import text_width
 
-__all__ = ["CLUSTER_LABEL", "CLUSTER_PAD", "DiagramLayout", "Rect", "layout_view"]
+__all__ = ["CLUSTER_FONT", "CLUSTER_LABEL", "CLUSTER_PAD", "DiagramLayout", "Rect", "layout_view"]
 
 CLUSTER_PAD = 12.0
 CLUSTER_LABEL = 18.0
@@ -58,6 +64,54 @@ class _Level:
     in_ports: set[str] = field(default_factory=set)
     out_ports: set[str] = field(default_factory=set)
 
+    def link(self, s: str, sp: str | None, d: str, dp: str | None) -> int:
+        """The index of the link ``s`` (port ``sp``) -> ``d`` (port ``dp``), added once."""
+        key = (f"{s}|{sp}", f"{d}|{dp}")
+        if key not in self.links:
+            self.links[key] = len(self.ends)
+            self.ends.append((s, sp, d, dp))
+        return self.links[key]
+
+
+# one stretch of a view edge: the level it crosses and the index of its link there
+_Segment = tuple[str | None, int]
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What each level (the root, or a cluster laid out as a block) holds, before layout.
+
+    ``order`` lists the levels inner clusters first, the root (``None``) last;
+    ``segments`` splits every view edge into one link per level it crosses.
+    """
+
+    parent: dict[str, str | None]
+    labels: dict[str, str]
+    bundled: set[str]
+    levels: dict[str | None, _Level]
+    node_cluster: dict[str, str | None]
+    group_of: dict[str, str | None]
+    sizes: dict[str, tuple[float, float]]
+    order: list[str | None] = field(default_factory=list)
+    joins: set[str] = field(default_factory=set)  # the join points of flattened groups
+    segments: list[list[_Segment]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Solved:
+    """One layout pass over every level, in each level's own coordinates."""
+
+    local: dict[str | None, dict[str, Point]] = field(default_factory=dict)
+    routes: dict[str | None, list[list[Point]]] = field(default_factory=dict)
+    # a laid-out cluster's box: width, height, origin of its content inside it
+    block: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    port_dy: dict[str, float] = field(default_factory=dict)
+    crossings: int = 0
+    layers: dict[str | None, list[list[str]]] = field(default_factory=dict)
+    frames: dict[str | None, dict[str, tuple[float, float, float, float]]] = field(
+        default_factory=dict
+    )
+
 
 def _ancestors(start: str | None, parent: dict[str, str | None]) -> list[str | None]:
     chain: list[str | None] = [start]
@@ -95,175 +149,214 @@ def _layout(
     layer_gap: float,
     flatten: bool,
 ) -> DiagramLayout:
+    """The phases: plan the levels, split the edges, lay the levels out, place absolutely."""
+    plan = _plan_levels(view, size_of, flatten)
+    plan.segments = [_split_edge(plan, e.src, e.dst) for e in view.edges]
+    ranks: dict[str, float] = {}
+    passes = 2 if view.clusters else 1  # the second pass orders ports as their parent saw them
+    for _ in range(passes):
+        solved = _solve_levels(plan, ranks, effort, layer_gap)
+        ranks = _port_ranks(plan, solved)
+    origin, clusters = _place_clusters(plan, solved)
+    nodes: dict[str, Rect] = {}
+    for n in view.nodes:
+        ox0, oy0 = origin[plan.node_cluster[n.id]]
+        cx, cy = solved.local[plan.node_cluster[n.id]][n.id]
+        w, h = plan.sizes[n.id]
+        nodes[n.id] = Rect(ox0 + cx - w / 2, oy0 + cy - h / 2, w, h)
+    edges = [_edge_points(plan, solved, origin, clusters, segs) for segs in plan.segments]
+    rects = [*nodes.values(), *clusters.values()]
+    width = max([r.x + r.w for r in rects] + [0])
+    height = max([r.y + r.h for r in rects] + [0])
+    return DiagramLayout(nodes, clusters, edges, width, height, solved.crossings, solved.layers)
+
+
+def _plan_levels(
+    view: GraphView, size_of: Callable[[VNode], tuple[float, float]], flatten: bool
+) -> _Plan:
+    """Phase 1: one level per laid-out cluster; each holds its child clusters and nodes."""
     parent = {c.id: c.parent for c in view.clusters}
-    labels = {c.id: c.label for c in view.clusters}
     bundled = {c.id for c in view.clusters if c.kind == "variants"}
     # a group of plain alternatives is laid out with its parent's nodes (kept together,
     # framed), so its edges take the same global order as the rest
     flat = bundled - {c.parent for c in view.clusters} if flatten else set()
+    blocks = [c for c in view.clusters if c.id not in flat]
     levels: dict[str | None, _Level] = {None: _Level()}
-    for c in view.clusters:
-        if c.id not in flat:
-            levels[c.id] = _Level()
-    for c in view.clusters:
-        if c.id not in flat:
-            levels[c.parent].boxes.append(Box(c.id, 0.0, 0.0))  # sized once laid out
-    node_cluster: dict[str, str | None] = {}
+    levels.update((c.id, _Level()) for c in blocks)
+    for c in blocks:
+        levels[c.parent].boxes.append(Box(c.id, 0.0, 0.0))  # sized once laid out
+    plan = _Plan(
+        parent=parent,
+        labels={c.id: c.label for c in view.clusters},
+        bundled=bundled,
+        levels=levels,
+        node_cluster={},
+        group_of={n.id: n.cluster for n in view.nodes if n.cluster in flat},
+        sizes={},
+    )
     for n in view.nodes:
-        w, h = size_of(n)
+        plan.sizes[n.id] = w, h = size_of(n)
         home = n.cluster
         group = None
         if home in flat:
             group, home = home, parent[home]
-        node_cluster[n.id] = home
+        plan.node_cluster[n.id] = home
         levels[home].boxes.append(Box(n.id, w, h, group=group))
-    joins: set[str] = set()
-    group_of = {n.id: n.cluster for n in view.nodes if n.cluster in flat}
-
-    def add_link(level: str | None, s: str, sp: str | None, d: str, dp: str | None) -> int:
-        lv = levels[level]
-        key = (f"{s}|{sp}", f"{d}|{dp}")
-        if key not in lv.links:
-            lv.links[key] = len(lv.ends)
-            lv.ends.append((s, sp, d, dp))
-        return lv.links[key]
-
-    edge_segments: list[list[tuple[str | None, int]]] = []
-    for e in view.edges:
-        up = _ancestors(node_cluster[e.src], parent)
-        down = _ancestors(node_cluster[e.dst], parent)
-        common = next(a for a in up if a in down)
-        segs: list[tuple[str | None, int]] = []
-        # the current end of the edge, as seen from the level it lives in
-        term: str = e.src
-        port: str | None = None
-        if e.src in group_of:  # alternatives meet at one point: the group's output
-            join = f"{group_of[e.src]}|join"
-            if join not in joins:
-                joins.add(join)
-                levels[node_cluster[e.src]].boxes.append(Box(join, 0.0, 0.0))
-            segs.append(
-                (node_cluster[e.src], add_link(node_cluster[e.src], e.src, None, join, None))
-            )
-            term = join
-        for cl in up[: up.index(common)]:
-            assert cl is not None
-            # alternatives of one output leave their group through one shared port
-            out = f"{cl}|out" if cl in bundled else f"{cl}|out|{e.src}"
-            levels[cl].out_ports.add(out)
-            segs.append((cl, add_link(cl, term, port, out, None)))
-            term, port = cl, out
-        # walk down from the common level to the consumer
-        level = common
-        for cl in reversed(down[: down.index(common)]):
-            assert cl is not None
-            pin = f"{cl}|in|{e.src}"
-            levels[cl].in_ports.add(pin)
-            segs.append((level, add_link(level, term, port, cl, pin)))
-            term, port, level = pin, None, cl
-        segs.append((level, add_link(level, term, port, e.dst, None)))
-        edge_segments.append(segs)
-
     depth: dict[str | None, int] = {None: 0}
-    for c in view.clusters:
-        if c.id not in flat:
-            depth[c.id] = len(_ancestors(c.id, parent)) - 1
-    order = sorted(levels, key=lambda c: -depth[c])  # inner clusters first, root last
-    ranks: dict[str, float] = {}
-    passes = 2 if view.clusters else 1  # the second pass orders ports as their parent saw them
-    for _ in range(passes):
-        local: dict[str | None, dict[str, Point]] = {}
-        routes: dict[str | None, list[list[Point]]] = {}
-        block: dict[str, tuple[float, float, float, float]] = {}  # w, h, origin x, origin y
-        port_dy: dict[str, float] = {}
-        crossings = 0
-        layers: dict[str | None, list[list[str]]] = {}
-        frames: dict[str | None, dict[str, tuple[float, float, float, float]]] = {}
-        for cid in order:
-            lv = levels[cid]
-            boxes = list(lv.boxes)
-            for b in boxes:
-                if b.id in block:
-                    b.width, b.height = block[b.id][0], block[b.id][1]
-            boxes += [Box(p, 0.0, 0.0, "first", ranks.get(p)) for p in sorted(lv.in_ports)]
-            boxes += [Box(p, 0.0, 0.0, "last", ranks.get(p)) for p in sorted(lv.out_ports)]
-            links = [
-                Link(s, d, port_dy.get(sp, 0.0) if sp else 0.0, port_dy.get(dp, 0.0) if dp else 0.0)
-                for s, sp, d, dp in lv.ends
-            ]
-            res = layered_layout(
-                boxes,
-                links,
-                effort=effort,
-                layer_gap=layer_gap,
-                frame=(CLUSTER_PAD, CLUSTER_LABEL),
-                group_width={
-                    b.group: text_width(labels[b.group], CLUSTER_FONT) + 1 for b in boxes if b.group
-                },
-            )
-            frames[cid] = res.groups
-            crossings += res.crossings
-            layers[cid] = res.layers
-            local[cid] = res.centers
-            routes[cid] = res.routes
-            if cid is None:
-                continue
-            left_pad = 0.0 if lv.in_ports else CLUSTER_PAD
-            right_pad = 0.0 if lv.out_ports else CLUSTER_PAD
-            content = res.width + left_pad + right_pad
-            label_w = text_width(labels[cid], CLUSTER_FONT) + 2 * CLUSTER_PAD
-            bw = max(content, label_w, 2 * CLUSTER_PAD)
-            bh = res.height + 2 * CLUSTER_PAD + CLUSTER_LABEL
-            ox = left_pad + (bw - content) / 2
-            oy = CLUSTER_PAD + CLUSTER_LABEL
-            block[cid] = (bw, bh, ox, oy)
-            for p in lv.in_ports | lv.out_ports:
-                port_dy[p] = oy + res.centers[p][1] - bh / 2
-        # where each port's outside end lies, as seen from its parent level
-        seen: dict[str, list[float]] = {}
-        for cid in order:
-            for (_s, sp, _d, dp), route in zip(levels[cid].ends, routes[cid], strict=True):
-                if dp is not None:
-                    seen.setdefault(dp, []).append(route[0][1])
-                if sp is not None:
-                    seen.setdefault(sp, []).append(route[-1][1])
-        ranks = {p: sum(ys) / len(ys) for p, ys in seen.items()}
+    depth.update((c.id, len(_ancestors(c.id, parent)) - 1) for c in blocks)
+    plan.order = sorted(levels, key=lambda c: -depth[c])  # inner clusters first, root last
+    return plan
 
-    # absolute positions, root first
+
+def _split_edge(plan: _Plan, src: str, dst: str) -> list[_Segment]:
+    """Phase 2: the edge ``src -> dst`` as one link per level, joined at cluster ports.
+
+    It climbs from the producer's level out through output ports to the deepest
+    level holding both ends, then down through input ports to the consumer.
+    """
+    levels, parent = plan.levels, plan.parent
+    up = _ancestors(plan.node_cluster[src], parent)
+    down = _ancestors(plan.node_cluster[dst], parent)
+    common = next(a for a in up if a in down)
+    segs: list[_Segment] = []
+    # the current end of the edge, as seen from the level it lives in
+    term: str = src
+    port: str | None = None
+    group = plan.group_of.get(src)
+    if group is not None:  # alternatives meet at one point: the group's output
+        home = plan.node_cluster[src]
+        join = f"{group}|join"
+        if join not in plan.joins:
+            plan.joins.add(join)
+            levels[home].boxes.append(Box(join, 0.0, 0.0))
+        segs.append((home, levels[home].link(src, None, join, None)))
+        term = join
+    for cl in up[: up.index(common)]:
+        assert cl is not None
+        # alternatives of one output leave their group through one shared port
+        out = f"{cl}|out" if cl in plan.bundled else f"{cl}|out|{src}"
+        levels[cl].out_ports.add(out)
+        segs.append((cl, levels[cl].link(term, port, out, None)))
+        term, port = cl, out
+    # walk down from the common level to the consumer
+    level = common
+    for cl in reversed(down[: down.index(common)]):
+        assert cl is not None
+        pin = f"{cl}|in|{src}"
+        levels[cl].in_ports.add(pin)
+        segs.append((level, levels[level].link(term, port, cl, pin)))
+        term, port, level = pin, None, cl
+    segs.append((level, levels[level].link(term, port, dst, None)))
+    return segs
+
+
+def _solve_levels(
+    plan: _Plan, ranks: dict[str, float], effort: float, layer_gap: float
+) -> _Solved:
+    """Phase 3: lay out every level, inner first, each finished cluster a box of its parent."""
+    solved = _Solved()
+    for cid in plan.order:
+        lv = plan.levels[cid]
+        boxes = list(lv.boxes)
+        for b in boxes:
+            if b.id in solved.block:
+                b.width, b.height = solved.block[b.id][0], solved.block[b.id][1]
+        boxes += [Box(p, 0.0, 0.0, "first", ranks.get(p)) for p in sorted(lv.in_ports)]
+        boxes += [Box(p, 0.0, 0.0, "last", ranks.get(p)) for p in sorted(lv.out_ports)]
+        dy = solved.port_dy
+        links = [
+            Link(s, d, dy.get(sp, 0.0) if sp else 0.0, dy.get(dp, 0.0) if dp else 0.0)
+            for s, sp, d, dp in lv.ends
+        ]
+        res = layered_layout(
+            boxes,
+            links,
+            effort=effort,
+            layer_gap=layer_gap,
+            frame=(CLUSTER_PAD, CLUSTER_LABEL),
+            group_width={
+                b.group: text_width(plan.labels[b.group], CLUSTER_FONT) + 1
+                for b in boxes
+                if b.group
+            },
+        )
+        solved.frames[cid] = res.groups
+        solved.crossings += res.crossings
+        solved.layers[cid] = res.layers
+        solved.local[cid] = res.centers
+        solved.routes[cid] = res.routes
+        if cid is not None:
+            _size_block(plan, solved, cid, res)
+    return solved
+
+
+def _size_block(plan: _Plan, solved: _Solved, cid: str, res: Layered) -> None:
+    """A laid-out cluster's box (padding, label, ports on its borders) and port offsets."""
+    lv = plan.levels[cid]
+    left_pad = 0.0 if lv.in_ports else CLUSTER_PAD
+    right_pad = 0.0 if lv.out_ports else CLUSTER_PAD
+    content = res.width + left_pad + right_pad
+    label_w = text_width(plan.labels[cid], CLUSTER_FONT) + 2 * CLUSTER_PAD
+    bw = max(content, label_w, 2 * CLUSTER_PAD)
+    bh = res.height + 2 * CLUSTER_PAD + CLUSTER_LABEL
+    ox = left_pad + (bw - content) / 2
+    oy = CLUSTER_PAD + CLUSTER_LABEL
+    solved.block[cid] = (bw, bh, ox, oy)
+    for p in lv.in_ports | lv.out_ports:
+        solved.port_dy[p] = oy + res.centers[p][1] - bh / 2
+
+
+def _port_ranks(plan: _Plan, solved: _Solved) -> dict[str, float]:
+    """Where each port's outside end lies, as seen from its parent level (mean height)."""
+    seen: dict[str, list[float]] = {}
+    for cid in plan.order:
+        for (_s, sp, _d, dp), route in zip(plan.levels[cid].ends, solved.routes[cid], strict=True):
+            if dp is not None:
+                seen.setdefault(dp, []).append(route[0][1])
+            if sp is not None:
+                seen.setdefault(sp, []).append(route[-1][1])
+    return {p: sum(ys) / len(ys) for p, ys in seen.items()}
+
+
+def _place_clusters(
+    plan: _Plan, solved: _Solved
+) -> tuple[dict[str | None, Point], dict[str, Rect]]:
+    """Phase 4: absolute cluster boxes and each level's origin, root first."""
     origin: dict[str | None, Point] = {None: (0.0, 0.0)}
     clusters: dict[str, Rect] = {}
-    for cid in reversed(order):
+    for cid in reversed(plan.order):
         ox0, oy0 = origin[cid]
-        for gid, (x0, y0, x1, y1) in frames[cid].items():
+        for gid, (x0, y0, x1, y1) in solved.frames[cid].items():
             clusters[gid] = Rect(ox0 + x0, oy0 + y0, x1 - x0, y1 - y0)
-        for b in levels[cid].boxes:
-            if b.id in block:
-                bw, bh, ix, iy = block[b.id]
-                cx, cy = local[cid][b.id]
+        for b in plan.levels[cid].boxes:
+            if b.id in solved.block:
+                bw, bh, ix, iy = solved.block[b.id]
+                cx, cy = solved.local[cid][b.id]
                 rect = Rect(ox0 + cx - bw / 2, oy0 + cy - bh / 2, bw, bh)
                 clusters[b.id] = rect
                 origin[b.id] = (rect.x + ix, rect.y + iy)
-    nodes: dict[str, Rect] = {}
-    for n in view.nodes:
-        ox0, oy0 = origin[node_cluster[n.id]]
-        cx, cy = local[node_cluster[n.id]][n.id]
-        w, h = size_of(n)
-        nodes[n.id] = Rect(ox0 + cx - w / 2, oy0 + cy - h / 2, w, h)
-    edges: list[list[Point]] = []
-    for segs in edge_segments:
-        pts: list[Point] = []
-        for level, li in segs:
-            ox0, oy0 = origin[level]
-            seg = [(ox0 + x, oy0 + y) for x, y in routes[level][li]]
-            s, _, d, _ = levels[level].ends[li]
-            if level is not None and s in levels[level].in_ports:
-                seg.insert(0, (clusters[level].x, seg[0][1]))
-            if level is not None and d in levels[level].out_ports:
-                seg.append((clusters[level].x + clusters[level].w, seg[-1][1]))
-            for pt in seg:
-                if not pts or pt != pts[-1]:
-                    pts.append(pt)
-        edges.append(pts)
-    width = max([r.x + r.w for r in nodes.values()] + [r.x + r.w for r in clusters.values()] + [0])
-    height = max([r.y + r.h for r in nodes.values()] + [r.y + r.h for r in clusters.values()] + [0])
-    return DiagramLayout(nodes, clusters, edges, width, height, crossings, layers)
+    return origin, clusters
+
+
+def _edge_points(
+    plan: _Plan,
+    solved: _Solved,
+    origin: dict[str | None, Point],
+    clusters: dict[str, Rect],
+    segs: list[_Segment],
+) -> list[Point]:
+    """Phase 5: one view edge's absolute route, its per-level stretches joined at borders."""
+    pts: list[Point] = []
+    for level, li in segs:
+        ox0, oy0 = origin[level]
+        seg = [(ox0 + x, oy0 + y) for x, y in solved.routes[level][li]]
+        lv = plan.levels[level]
+        s, _, d, _ = lv.ends[li]
+        if level is not None and s in lv.in_ports:
+            seg.insert(0, (clusters[level].x, seg[0][1]))
+        if level is not None and d in lv.out_ports:
+            seg.append((clusters[level].x + clusters[level].w, seg[-1][1]))
+        for pt in seg:
+            if not pts or pt != pts[-1]:
+                pts.append(pt)
+    return pts

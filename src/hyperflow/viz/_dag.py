@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from hyperflow.core import Pipeline
     from hyperflow.engine import RunResult
 
-__all__ = ["pipeline_figure", "run_figure", "view_figure"]
+__all__ = ["RunMarks", "pipeline_figure", "run_figure", "view_figure"]
 
 FONT = 12.0
 SMALL = 10.0

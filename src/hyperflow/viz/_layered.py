@@ -67,6 +67,24 @@ def _isotonic(desired: list[float], weights: list[float], seps: list[float]) -> 
 def _assign_y(
     g: ProperGraph, node_gap: float, edge_gap: float, rounds: int, frame: tuple[float, float]
 ) -> list[float]:
+    """y of every item: packed layers, then sweeps pulling each item towards its neighbours."""
+    y, seps_of = _packed_y(g, node_gap, edge_gap, frame)
+    n = len(g.layers)
+    for _ in range(rounds):
+        for lay in range(1, n):
+            _place_layer(g, y, seps_of[lay], lay, True, False)
+        for lay in range(n - 2, -1, -1):
+            _place_layer(g, y, seps_of[lay], lay, False, True)
+    for _ in range(rounds):
+        for lay in range(n):
+            _place_layer(g, y, seps_of[lay], lay, True, True)
+    return y
+
+
+def _packed_y(
+    g: ProperGraph, node_gap: float, edge_gap: float, frame: tuple[float, float]
+) -> tuple[list[float], list[list[float]]]:
+    """Each layer packed and centred on 0, and the minimum separations within each layer."""
     real = g.real
     group = g.group
     h = g.height
@@ -88,47 +106,44 @@ def _assign_y(
             y[item] = total
         for item in items:
             y[item] -= total / 2
+    return y, seps_of
+
+
+def _place_layer(
+    g: ProperGraph, y: list[float], seps: list[float], lay: int, use_up: bool, use_down: bool
+) -> None:
+    """Move layer ``lay`` as near as its separations allow to the weighted mean of its
+    neighbours above (``use_up``) and/or below (``use_down``); long edges weigh more."""
+    real = g.real
 
     def weight(a: int, b: int) -> float:
         dummies = (a >= real) + (b >= real)
         return 8.0 if dummies == 2 else 2.0 if dummies == 1 else 1.0
 
-    def place(lay: int, use_up: bool, use_down: bool) -> None:
-        items = g.layers[lay]
-        desired: list[float] = []
-        weights: list[float] = []
-        for item in items:
-            sw = 0.0
-            swy = 0.0
-            if use_up:
-                for o, o_dy, my_dy in g.up[item]:
-                    w = weight(o, item)
-                    sw += w
-                    swy += w * (y[o] + o_dy - my_dy)
-            if use_down:
-                for o, o_dy, my_dy in g.down[item]:
-                    w = weight(o, item)
-                    sw += w
-                    swy += w * (y[o] + o_dy - my_dy)
-            if sw == 0.0:
-                desired.append(y[item])
-                weights.append(0.05)
-            else:
-                desired.append(swy / sw)
-                weights.append(sw)
-        for item, v in zip(items, _isotonic(desired, weights, seps_of[lay]), strict=True):
-            y[item] = v
-
-    n = len(g.layers)
-    for _ in range(rounds):
-        for lay in range(1, n):
-            place(lay, True, False)
-        for lay in range(n - 2, -1, -1):
-            place(lay, False, True)
-    for _ in range(rounds):
-        for lay in range(n):
-            place(lay, True, True)
-    return y
+    items = g.layers[lay]
+    desired: list[float] = []
+    weights: list[float] = []
+    for item in items:
+        sw = 0.0
+        swy = 0.0
+        if use_up:
+            for o, o_dy, my_dy in g.up[item]:
+                w = weight(o, item)
+                sw += w
+                swy += w * (y[o] + o_dy - my_dy)
+        if use_down:
+            for o, o_dy, my_dy in g.down[item]:
+                w = weight(o, item)
+                sw += w
+                swy += w * (y[o] + o_dy - my_dy)
+        if sw == 0.0:
+            desired.append(y[item])
+            weights.append(0.05)
+        else:
+            desired.append(swy / sw)
+            weights.append(sw)
+    for item, v in zip(items, _isotonic(desired, weights, seps), strict=True):
+        y[item] = v
 
 
 def layered_layout(
@@ -154,6 +169,31 @@ def layered_layout(
     """
     if not boxes:
         return Layered({}, [], 0.0, 0.0)
+    g, crossings = _ordered_graph(boxes, links, effort)
+    y = _assign_y(g, node_gap, edge_gap, 4 if len(g.width) < 3000 else 2, frame)
+    spans: dict[str, list[int]] = {}
+    for i, gr in enumerate(g.group):
+        if gr is not None:
+            spans.setdefault(gr, []).append(i)
+    widths, gw = _layer_widths(g, spans, frame[0], group_width or {})
+    xs = _layer_xs(g, boxes, y, widths, layer_gap)
+    rects = _group_rects(g, spans, gw, xs, y, frame)
+    top = min([y[i] - g.height[i] / 2 for i in range(len(y))] + [r[1] for r in rects.values()])
+    bottom = max([y[i] + g.height[i] / 2 for i in range(len(y))] + [r[3] for r in rects.values()])
+    left = [xs[lay] - widths[lay] / 2 for lay in range(len(xs))]
+    right = [xs[lay] + widths[lay] / 2 for lay in range(len(xs))]
+    centers = {b.id: (xs[g.layer[i]], y[i] - top) for i, b in enumerate(boxes)}
+    routes = [
+        _route(g, chain, lk, xs, [v - top for v in y], left, right)
+        for chain, lk in zip(g.chains, links, strict=True)
+    ]
+    names = [[boxes[i].id for i in items if i < g.real] for items in g.layers]
+    groups = {gr: (r[0], r[1] - top, r[2], r[3] - top) for gr, r in rects.items()}
+    return Layered(centers, routes, right[-1], bottom - top, names, crossings, groups)
+
+
+def _ordered_graph(boxes: list[Box], links: list[Link], effort: float) -> tuple[ProperGraph, int]:
+    """Layers and orders with the fewest crossings: balanced layers, or plain longest-path."""
     g = ProperGraph(boxes, links, balance=True)
     crossings = reduce_crossings(g, effort)
     if crossings and len(g.width) < 400:  # also try plain longest-path layers
@@ -161,20 +201,26 @@ def layered_layout(
         c = reduce_crossings(other, effort)
         if c < crossings:
             g, crossings = other, c
-    size = len(g.width)
-    y = _assign_y(g, node_gap, edge_gap, 4 if size < 3000 else 2, frame)
-    # x: layer columns, wider gaps where edges must climb far
+    return g, crossings
+
+
+def _layer_widths(
+    g: ProperGraph, spans: dict[str, list[int]], pad: float, group_width: dict[str, float]
+) -> tuple[list[float], dict[str, float]]:
+    """Each layer's width (room for a group's frame included) and each group's inner width."""
     widths = [max((g.width[i] for i in items), default=0.0) for items in g.layers]
-    pad, label = frame
-    spans: dict[str, list[int]] = {}
-    for i, gr in enumerate(g.group):
-        if gr is not None:
-            spans.setdefault(gr, []).append(i)
     gw: dict[str, float] = {}
     for gr, items in spans.items():
-        gw[gr] = max([g.width[i] for i in items] + [(group_width or {}).get(gr, 0.0)])
+        gw[gr] = max([g.width[i] for i in items] + [group_width.get(gr, 0.0)])
         lay = g.layer[items[0]]
         widths[lay] = max(widths[lay], gw[gr] + 2 * pad)
+    return widths, gw
+
+
+def _layer_xs(
+    g: ProperGraph, boxes: list[Box], y: list[float], widths: list[float], layer_gap: float
+) -> list[float]:
+    """x of each layer's centre: wider gaps where edges must climb far, narrower at ports."""
     port_only = [
         bool(items) and all(i < g.real and boxes[i].pin is not None for i in items)
         for items in g.layers
@@ -193,6 +239,19 @@ def layered_layout(
         else:
             x = w / 2
         xs.append(x)
+    return xs
+
+
+def _group_rects(
+    g: ProperGraph,
+    spans: dict[str, list[int]],
+    gw: dict[str, float],
+    xs: list[float],
+    y: list[float],
+    frame: tuple[float, float],
+) -> dict[str, tuple[float, float, float, float]]:
+    """Each group's frame (x0, y0, x1, y1): padding around its members, its label on top."""
+    pad, label = frame
     rects: dict[str, tuple[float, float, float, float]] = {}
     for gr, items in spans.items():
         xc = xs[g.layer[items[0]]]
@@ -202,28 +261,31 @@ def layered_layout(
             xc + gw[gr] / 2 + pad,
             max(y[i] + g.height[i] / 2 for i in items) + pad,
         )
-    top = min([y[i] - g.height[i] / 2 for i in range(len(y))] + [r[1] for r in rects.values()])
-    bottom = max([y[i] + g.height[i] / 2 for i in range(len(y))] + [r[3] for r in rects.values()])
-    left = [xs[lay] - widths[lay] / 2 for lay in range(len(xs))]
-    right = [xs[lay] + widths[lay] / 2 for lay in range(len(xs))]
+    return rects
+
+
+def _route(
+    g: ProperGraph,
+    chain: list[int],
+    lk: Link,
+    xs: list[float],
+    y: list[float],
+    left: list[float],
+    right: list[float],
+) -> list[Point]:
+    """One link's route: out of its source's port, through its dummy points, into its target."""
     layer = g.layer
-    centers = {b.id: (xs[layer[i]], y[i] - top) for i, b in enumerate(boxes)}
-    routes: list[list[Point]] = []
-    for chain, lk in zip(g.chains, links, strict=True):
-        u, v = chain[0], chain[-1]
-        pts: list[Point] = [(xs[layer[u]] + g.width[u] / 2, y[u] - top + lk.src_dy)]
-        pts.append((right[layer[u]], pts[0][1]))
-        for item in chain[1:-1]:
-            pts.append((left[layer[item]], y[item] - top))
-            pts.append((right[layer[item]], y[item] - top))
-        yv = y[v] - top + lk.dst_dy
-        pts.append((left[layer[v]], yv))
-        pts.append((xs[layer[v]] - g.width[v] / 2, yv))
-        dedup = [pts[0]]
-        for p in pts[1:]:
-            if p != dedup[-1]:
-                dedup.append(p)
-        routes.append(dedup)
-    names = [[boxes[i].id for i in items if i < g.real] for items in g.layers]
-    groups = {gr: (r[0], r[1] - top, r[2], r[3] - top) for gr, r in rects.items()}
-    return Layered(centers, routes, right[-1], bottom - top, names, crossings, groups)
+    u, v = chain[0], chain[-1]
+    pts: list[Point] = [(xs[layer[u]] + g.width[u] / 2, y[u] + lk.src_dy)]
+    pts.append((right[layer[u]], pts[0][1]))
+    for item in chain[1:-1]:
+        pts.append((left[layer[item]], y[item]))
+        pts.append((right[layer[item]], y[item]))
+    yv = y[v] + lk.dst_dy
+    pts.append((left[layer[v]], yv))
+    pts.append((xs[layer[v]] - g.width[v] / 2, yv))
+    dedup = [pts[0]]
+    for p in pts[1:]:
+        if p != dedup[-1]:
+            dedup.append(p)
+    return dedup

@@ -8,7 +8,7 @@ iterable of dicts, ``hf.viz.Trial`` or Optuna ``FrozenTrial`` objects with
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from hyperflow._errors import VizError
@@ -213,7 +213,9 @@ def plot_importance(trials: Iterable[Any], *, title: str = "Parameter importance
     return _svg(title, "".join(parts), W, max(height, 120.0))
 
 
-def _axis_scale(values: list[Any], a: float, b: float) -> tuple[Any, list[tuple[str, float]]]:
+def _axis_scale(
+    values: list[Any], a: float, b: float
+) -> tuple[Callable[[Any], float], list[tuple[str, float]]]:
     """A function value -> y and the labelled ticks, for numbers or categories."""
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     if numeric:
@@ -260,7 +262,26 @@ def plot_parallel(
         known = sorted({p for t in done for p in t.params})
         raise VizError(f"plot_parallel: no trial has parameter(s) {unknown}; known: {known}")
     axes = [*names, "value"]
-    left, right, top, bottom = 48.0, W - 48, 56.0, H - 40
+    scales, parts = _parallel_axes(done, axes)
+    lines = _parallel_lines(done, axes, scales, maximize)
+    return _svg(title, "".join(lines) + "".join(parts))
+
+
+# the plot area of plot_parallel: left, right, top, bottom
+_PARALLEL = (48.0, W - 48, 56.0, H - 40)
+
+
+def _axis_x(i: int, n_axes: int) -> float:
+    left, right, _, _ = _PARALLEL
+    gap = (right - left) / max(n_axes - 1, 1)
+    return left + i * gap if n_axes > 1 else (left + right) / 2
+
+
+def _parallel_axes(
+    done: list[Trial], axes: list[str]
+) -> tuple[list[Callable[[Any], float]], list[str]]:
+    """Each axis's scale (value -> y) and its drawing: line, name and tick labels."""
+    left, right, top, bottom = _PARALLEL
     gap = (right - left) / max(len(axes) - 1, 1)
     scales = []
     parts = []
@@ -271,7 +292,7 @@ def plot_parallel(
             vals = [t.params[name] for t in done if name in t.params]
         f, ticks = _axis_scale(vals, bottom, top)
         scales.append(f)
-        x = left + i * gap if len(axes) > 1 else (left + right) / 2
+        x = _axis_x(i, len(axes))
         parts.append(
             f'<g class="hf-axis" data-axis="{escape(name)}" font-size="10" fill="{DOT}" '
             'paint-order="stroke" stroke="#ffffff" stroke-width="3" stroke-linejoin="round">'
@@ -286,6 +307,13 @@ def plot_parallel(
             )
             + "</g>"
         )
+    return scales, parts
+
+
+def _parallel_lines(
+    done: list[Trial], axes: list[str], scales: list[Callable[[Any], float]], maximize: bool
+) -> list[str]:
+    """One polyline per trial, shaded by value (dark = better), the best one last and on top."""
     values = [t.value for t in done if t.value is not None]
     lo, hi = min(values), max(values)
 
@@ -301,8 +329,7 @@ def plot_parallel(
             v = t.value if name == "value" else t.params.get(name)
             if v is None:
                 continue
-            x = left + i * gap if len(axes) > 1 else (left + right) / 2
-            pts.append(f"{fmt(x)},{fmt(scales[i](v))}")
+            pts.append(f"{fmt(_axis_x(i, len(axes)))},{fmt(scales[i](v))}")
         g = goodness(t.value if t.value is not None else lo)
         shade = round(220 - 190 * g)
         color = BEST if t is best else f"rgb({shade},{shade + 20 if shade < 235 else 255},255)"
@@ -313,4 +340,4 @@ def plot_parallel(
             f'data-value="{t.value!r}"><title>trial {t.number}: {escape(_num(t.value or 0.0))}'
             f"</title></polyline>"
         )
-    return _svg(title, "".join(lines) + "".join(parts))
+    return lines

@@ -148,14 +148,41 @@ class ProperGraph:
 
 
 def assign_layers(boxes: list[Box], ends: list[tuple[int, int]], balance: bool) -> list[int]:
+    """The layer of every box: longest path, edges shortened, groups and pins aligned."""
     n = len(boxes)
     succ: list[list[int]] = [[] for _ in range(n)]
-    indeg = [0] * n
+    pred: list[list[int]] = [[] for _ in range(n)]
     for u, v in ends:
         succ[u].append(v)
-        indeg[v] += 1
-    has_first = any(b.pin == "first" for b in boxes)
-    base = 1 if has_first else 0
+        pred[v].append(u)
+    base = 1 if any(b.pin == "first" for b in boxes) else 0
+    layer, order = _longest_path(boxes, succ, base)
+    _shorten_edges(boxes, succ, pred, order, layer, base, balance)
+    members: dict[str, list[int]] = {}
+    for i, b in enumerate(boxes):
+        if b.group is not None:
+            members.setdefault(b.group, []).append(i)
+    for group in members.values():  # alternatives share one layer (they share consumers)
+        top = max(layer[i] for i in group)
+        for i in group:
+            layer[i] = top
+    last = [i for i, b in enumerate(boxes) if b.pin == "last"]
+    if last:
+        top = max((layer[i] for i in range(n) if boxes[i].pin != "last"), default=-1)
+        for i in last:
+            layer[i] = top + 1
+    return layer
+
+
+def _longest_path(
+    boxes: list[Box], succ: list[list[int]], base: int
+) -> tuple[list[int], list[int]]:
+    """Longest-path layers (boxes pinned first on layer 0) and a topological order."""
+    n = len(boxes)
+    indeg = [0] * n
+    for outs in succ:
+        for v in outs:
+            indeg[v] += 1
     layer = [0 if b.pin == "first" else base for b in boxes]
     order: list[int] = []
     ready = [i for i in range(n) if indeg[i] == 0]
@@ -172,11 +199,23 @@ def assign_layers(boxes: list[Box], ends: list[tuple[int, int]], balance: bool) 
                 ready.append(v)
     if len(order) != n:
         raise ValueError("layered_layout needs an acyclic graph")
-    # shorten edges: a node with more outputs than inputs moves right, up to its first
-    # consumer; one with more inputs moves left (each move lowers the total edge length)
-    pred: list[list[int]] = [[] for _ in range(n)]
-    for u, v in ends:
-        pred[v].append(u)
+    return layer, order
+
+
+def _shorten_edges(
+    boxes: list[Box],
+    succ: list[list[int]],
+    pred: list[list[int]],
+    order: list[int],
+    layer: list[int],
+    base: int,
+    balance: bool,
+) -> None:
+    """Move free boxes to shorten edges (each move lowers the total edge length).
+
+    A node with more outputs than inputs moves right, up to its first consumer;
+    one with more inputs moves left.
+    """
     free = [b.pin is None for b in boxes]
     for u in reversed(order):  # pull sources next to their first consumer
         outs = [layer[v] for v in succ[u] if boxes[v].pin != "last"]
@@ -197,17 +236,3 @@ def assign_layers(boxes: list[Box], ends: list[tuple[int, int]], balance: bool) 
                     layer[u], moved = lo, True
         if not moved:
             break
-    members: dict[str, list[int]] = {}
-    for i, b in enumerate(boxes):
-        if b.group is not None:
-            members.setdefault(b.group, []).append(i)
-    for group in members.values():  # alternatives share one layer (they share consumers)
-        top = max(layer[i] for i in group)
-        for i in group:
-            layer[i] = top
-    last = [i for i, b in enumerate(boxes) if b.pin == "last"]
-    if last:
-        top = max((layer[i] for i in range(n) if boxes[i].pin != "last"), default=-1)
-        for i in last:
-            layer[i] = top + 1
-    return layer

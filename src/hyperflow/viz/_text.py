@@ -7,6 +7,8 @@ back to a wider font squeezes the glyphs instead of overflowing the box.
 
 from __future__ import annotations
 
+from hyperflow._xml import drop_invalid_xml
+
 __all__ = ["FONT_FAMILY", "escape", "fmt", "shorten", "text_width"]
 
 FONT_FAMILY = "Helvetica, Arial, sans-serif"
@@ -30,14 +32,22 @@ def text_width(text: str, size: float) -> float:
         32.7
     """
     total = 0
-    for ch in text:
+    for ch in drop_invalid_xml(text):  # what escape() drops is not drawn
         o = ord(ch)
         total += _WIDTHS[o - 32] if 32 <= o < 127 else 1000
     return total * size / 1000.0
 
 
 def shorten(text: str, size: float, max_width: float) -> str:
-    """``text`` cut with an ellipsis so that it fits in ``max_width``."""
+    """``text`` cut with an ellipsis so that it fits in ``max_width``.
+
+    A text that fits exactly (up to float rounding of the box arithmetic) is kept whole.
+
+    Example:
+        >>> shorten("250.0 ms", 10, 65.13 - 24), shorten("250.0 ms", 10, 30)
+        ('250.0 ms', '250.…')
+    """
+    max_width += 1e-6  # a box sized to the text, minus its padding, may round below it
     if text_width(text, size) <= max_width:
         return text
     while text and text_width(text + "…", size) > max_width:
@@ -46,9 +56,18 @@ def shorten(text: str, size: float, max_width: float) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape ``text`` for SVG/XML character data and attribute values."""
+    """Escape ``text`` for SVG/XML character data and attribute values.
+
+    Characters that XML cannot hold (C0/C1 controls but tab, newline and carriage
+    return; lone surrogates) are dropped, so untrusted names never break the document.
+
+    Example:
+        >>> escape('a<b & "c"\x1b')
+        'a&lt;b &amp; &quot;c&quot;'
+    """
     return (
-        text.replace("&", "&amp;")
+        drop_invalid_xml(text)
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from hyperflow._errors import TestingError
 
-__all__ = ["Perturbation", "chain", "rowwise"]
+__all__ = ["Perturbation", "Perturbed", "chain", "rowwise"]
 
 Kind = Literal["tabular", "text", "any"]
+#: What a perturbation takes and returns: a DataFrame (tabular inputs) or a list of
+#: texts, where ``None`` marks a text row the perturbation does not apply to.
+Perturbed = pd.DataFrame | list[str | None]
 
 
 class Perturbation:
@@ -30,11 +33,13 @@ class Perturbation:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def apply(self, batch: Any, rng: np.random.Generator) -> Any:
+    def apply(self, batch: Perturbed, rng: np.random.Generator) -> Perturbed:
         """Return the perturbed batch (same length; ``None`` marks a skipped text row)."""
         raise NotImplementedError
 
-    def __call__(self, batch: Any, rng: np.random.Generator | None = None) -> Any:
+    def __call__(
+        self, batch: Perturbed | list[str], rng: np.random.Generator | None = None
+    ) -> Perturbed:
         is_text = isinstance(batch, list)
         if self.kind == "tabular" and is_text:
             raise TestingError(
@@ -46,7 +51,8 @@ class Perturbation:
                 f"perturbation {self.name} works on text inputs, but got a DataFrame; use a "
                 "tabular perturbation such as perturb.noise(column)"
             )
-        out = self.apply(batch.copy(), rng if rng is not None else np.random.default_rng(0))
+        copy: Perturbed = batch.copy() if isinstance(batch, pd.DataFrame) else list(batch)
+        out = self.apply(copy, rng if rng is not None else np.random.default_rng(0))
         if len(out) != len(batch):
             raise TestingError(
                 f"perturbation {self.name} returned {len(out)} rows for {len(batch)}; "
@@ -63,7 +69,7 @@ class _RowWise(Perturbation):
         super().__init__(name)
         self.func = func
 
-    def apply(self, batch: Any, rng: np.random.Generator) -> Any:
+    def apply(self, batch: Perturbed, rng: np.random.Generator) -> Perturbed:
         if isinstance(batch, pd.DataFrame):
             rows = [self.func(dict(r)) for r in batch.to_dict("records")]
             return pd.DataFrame(rows, columns=batch.columns)
@@ -75,12 +81,12 @@ class _Chain(Perturbation):
         super().__init__(" + ".join(p.name for p in parts))
         self.parts = parts
 
-    def apply(self, batch: Any, rng: np.random.Generator) -> Any:
+    def apply(self, batch: Perturbed, rng: np.random.Generator) -> Perturbed:
         for p in self.parts:
             if isinstance(batch, list) and any(x is None for x in batch):
                 keep = [i for i, x in enumerate(batch) if x is not None]
-                sub = p([batch[i] for i in keep], rng)
-                merged: list[Any] = [None] * len(batch)
+                sub = cast(list[str | None], p([batch[i] for i in keep], rng))  # text stays text
+                merged: list[str | None] = [None] * len(batch)
                 for i, x in zip(keep, sub, strict=True):
                     merged[i] = x
                 batch = merged

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hyperflow._errors import TestingError
-from hyperflow.testing.perturb._base import Perturbation
+from hyperflow.testing.perturb._base import Perturbation, Perturbed
 
 __all__ = ["add", "noise", "scale", "shuffle", "swap"]
 
@@ -30,7 +29,9 @@ class _Tabular(Perturbation):
         super().__init__(name)
         self.columns = list(columns)
 
-    def apply(self, batch: Any, rng: np.random.Generator) -> Any:
+    def apply(self, batch: Perturbed, rng: np.random.Generator) -> Perturbed:
+        if not isinstance(batch, pd.DataFrame):
+            raise TestingError(f"perturbation {self.name} works on tabular inputs, but got text")
         _columns(batch, self.columns, self.name)
         return self.change(batch, rng)
 

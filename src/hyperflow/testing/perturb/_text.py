@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 
 from hyperflow._errors import TestingError
-from hyperflow.testing.perturb._base import Perturbation
+from hyperflow.testing.perturb._base import Perturbation, Perturbed
 
 __all__ = ["NAMES", "SYNONYMS", "names", "punctuation", "synonyms", "typos", "whitespace"]
 
@@ -78,7 +77,9 @@ def _match_case(word: str, like: str) -> str:
 class _Text(Perturbation):
     kind = "text"
 
-    def apply(self, batch: Any, rng: np.random.Generator) -> Any:
+    def apply(self, batch: Perturbed, rng: np.random.Generator) -> Perturbed:
+        if not isinstance(batch, list):
+            raise TestingError(f"perturbation {self.name} works on text inputs, but got a table")
         return [None if t is None else self.change(str(t), rng) for t in batch]
 
     def change(self, text: str, rng: np.random.Generator) -> str | None:
