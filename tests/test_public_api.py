@@ -41,11 +41,15 @@ def test_root_exception_catches_everything() -> None:
     errors = [
         obj
         for obj in (getattr(hyperflow, n) for n in hyperflow.__all__)
-        if isinstance(obj, type) and issubclass(obj, Exception)
+        if isinstance(obj, type) and issubclass(obj, Exception) and not issubclass(obj, Warning)
     ]
     assert len(errors) > 20
     for obj in errors:
         assert issubclass(obj, hyperflow.HyperflowError)
+    for n in hyperflow.__all__:
+        obj = getattr(hyperflow, n)
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            assert issubclass(obj, UserWarning)  # warnings are not errors: outside the tree
 
 
 def test_py_typed_is_shipped() -> None:

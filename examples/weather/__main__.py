@@ -26,27 +26,25 @@ ROOT = Path(__file__).resolve().parents[2]
 N_TRIALS = int(os.environ.get("HYPERFLOW_DEMO_TRIALS", "30"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    """A socket bound to a free loopback port, handed to the server (no port race)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    return sock
 
 
-def _start_server(ref: str, port: int) -> subprocess.Popen[bytes]:
+def _start_server(ref: str, sock: socket.socket) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
-    cmd = [
-        sys.executable,
-        "-m",
-        "hyperflow",
-        "serve",
-        ref,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
+    cmd = [sys.executable, "-m", "hyperflow", "serve", ref, "--fd", str(sock.fileno())]
+    cmd += ["--no-access-log"]  # the replay below sends thousands of requests
     return subprocess.Popen(
-        cmd, cwd=os.getcwd(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd,
+        cwd=os.getcwd(),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        pass_fds=[sock.fileno()],
     )
 
 
@@ -122,8 +120,9 @@ def main() -> None:
     console.print(f"registered weather:{mv.version} (run {mv.run_id}) -> production")
 
     # 4. serve weather@production in the background
-    port = _free_port()
-    proc = _start_server("weather@production", port)
+    sock = _listening_socket()
+    port = sock.getsockname()[1]
+    proc = _start_server("weather@production", sock)
     latencies: list[float] = []
     correct = 0
     try:
@@ -155,6 +154,7 @@ def main() -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        sock.close()
 
     # 6. summary
     served = len(latencies)

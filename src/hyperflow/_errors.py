@@ -34,6 +34,13 @@ so ``except hf.HyperflowError`` catches them all::
     ├── TestingError          behavioural test / data validation misuse
     └── VizError              a picture cannot be made as asked (also ValueError)
 
+Warnings are not errors, so they stand outside the tree::
+
+    UserWarning
+    └── ConfigWarning         a config key is accepted but has no effect (inactive variant)
+
+Each layer may add subclasses of its own branch.
+
 Every class is defined here and exported as ``hyperflow.<Name>``; ``__module__``
 says ``hyperflow`` (as httpx does), so tracebacks show ``hyperflow.NodeError``
 and exceptions pickle by that name across processes. A layer that needs a new
@@ -49,6 +56,7 @@ __all__ = [
     "CacheError",
     "CliError",
     "ConfigError",
+    "ConfigWarning",
     "CycleError",
     "DefinitionError",
     "DuplicateOutputError",
@@ -126,7 +134,23 @@ class NestingError(DefinitionError):
 
 
 class ConfigError(HyperflowError):
-    """A config key is unknown, or its value lies outside the key's domain."""
+    """A config key is unknown, or its value has the wrong type or lies outside the key's domain.
+
+    ``key`` names the offending config key (when there is one). ``input_name`` is set
+    when the key is really one of the pipeline's inputs: pass it as an input
+    (``run(inputs={name: value})``, ``--input name=value``), not as config.
+    """
+
+    def __init__(
+        self, message: str, *, key: str | None = None, input_name: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.input_name = input_name
+
+
+class ConfigWarning(UserWarning):
+    """A config key was accepted but has no effect (e.g. it belongs to an inactive variant)."""
 
 
 class RefError(HyperflowError):

@@ -44,6 +44,11 @@ def import_ref(ref: str, root: Path | None = None) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise RefError(f"cannot import {module_name!r} for {ref!r}: {exc}") from exc
+    except Exception as exc:  # the user's module failed while being imported
+        raise RefError(
+            f"importing {module_name!r} (for {ref!r}) raised {type(exc).__name__}: {exc}; "
+            "fix the module (--debug shows the traceback)"
+        ) from exc
     obj: Any = module
     for part in attr.split("."):
         try:

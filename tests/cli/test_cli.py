@@ -68,8 +68,9 @@ def test_errors_are_one_line_with_exit_code(
     assert err.count("\n") == 1 and "Traceback" not in err
     with pytest.raises(Exception, match="unknown config key"):
         main(["--debug", "run", "--set", "model.C=3"])
-    assert main(["run", "--set", "oops"]) == 1
-    assert "KEY=VALUE" in capsys.readouterr().err
+    assert main(["run", "--set", "oops"]) == 2  # a usage error, as click reports them
+    err = capsys.readouterr().err
+    assert "KEY=VALUE" in err and "'--set'" in err and "Try 'hyperflow run --help'" in err
 
 
 def test_no_train_pipeline_configured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,3 +153,19 @@ def test_import_and_help_load_no_heavy_dependency(code: str) -> None:
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     loaded = set(out.stdout.strip().splitlines()[-1].strip("[]").replace("'", "").split(", "))
     assert not loaded & set(HEAVY), f"imported eagerly: {sorted(loaded & set(HEAVY))}"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "start"), [("svg", "<svg"), ("html", "<div"), ("mermaid", "flowchart"), ("dot", "digraph")]
+)
+def test_viz_formats_depth_and_out(
+    fmt: str, start: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _weather_project(tmp_path)
+    assert main(["viz", "--format", fmt, "--depth", "1", "--set", "model=forest"]) == 0
+    text = capsys.readouterr().out
+    assert text.lstrip().startswith(start), text[:80]
+    assert main(["viz", "-f", fmt, "--out", f"dag.{fmt}"]) == 0
+    assert (tmp_path / f"dag.{fmt}").read_text().lstrip().startswith(start)
+    assert main(["viz", "--format", "png"]) == 2
+    assert "'--format'" in capsys.readouterr().err

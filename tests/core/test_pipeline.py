@@ -50,6 +50,42 @@ def test_two_producers_without_variants() -> None:
         hf.Pipeline([x, x2])
 
 
+def test_same_function_twice_is_said_plainly() -> None:
+    def a(x: int) -> int:
+        return x
+
+    with pytest.raises(hf.DuplicateOutputError) as info:
+        hf.Pipeline([a, fx.report, a], name="twice")
+    assert str(info.value) == "pipeline 'twice': function 'a' is listed twice; list each node once"
+    inner = hf.Pipeline([a], name="inner")
+    with pytest.raises(hf.DuplicateOutputError, match="node 'inner' is listed twice"):
+        hf.Pipeline([inner, inner])
+
+
+def test_two_functions_of_one_name_are_told_apart() -> None:
+    def make(k: int) -> object:
+        def a(x: int) -> int:
+            return x + k
+
+        return a
+
+    first, second = make(1), make(2)
+    with pytest.raises(hf.DuplicateOutputError) as info:
+        hf.Pipeline([first, second])
+    text = str(info.value)
+    assert "node 'a' and node 'a'" not in text and "listed twice" not in text
+    assert "two different functions named 'a', both " in text and "make.<locals>.a" in text
+
+    def report(data: list[float]) -> str:  # same name as fx.report, another function
+        return ""
+
+    with pytest.raises(hf.DuplicateOutputError) as other:
+        hf.Pipeline([fx.report, report])
+    text = str(other.value)
+    assert "tests.core.fixtures.report" in text and "<locals>.report" in text
+    assert "both produce 'report'" in text
+
+
 def test_mixed_variant_and_plain_producer() -> None:
     @hf.node(output="f", variant="a")
     def fa(x: int) -> int:
@@ -176,3 +212,33 @@ def test_annotated_without_space_is_a_plain_parameter() -> None:
     p = hf.Pipeline([f])
     assert p.inputs == ("x",)
     assert len(p.space) == 0
+
+
+def test_facades_keep_their_types() -> None:
+    """``Pipeline.run``/``optimize``/``visualize`` return the precise types they forward."""
+    import os
+    import typing
+    from concurrent.futures import Executor
+
+    from hyperflow.engine import Cache, RunHook, RunResult
+    from hyperflow.optimize import Objective, Study
+    from hyperflow.store import MetadataStore
+    from hyperflow.viz import Figure
+
+    names = {
+        "os": os,
+        "Executor": Executor,
+        "Cache": Cache,
+        "RunHook": RunHook,
+        "RunResult": RunResult,
+        "Objective": Objective,
+        "Study": Study,
+        "MetadataStore": MetadataStore,
+        "Figure": Figure,
+    }
+    run = typing.get_type_hints(hf.Pipeline.run, localns=names)
+    assert run["return"] is RunResult
+    assert run["cache"] == bool | str | os.PathLike[str] | Cache | None
+    assert run["track"] == bool | str | MetadataStore | None
+    assert typing.get_type_hints(hf.Pipeline.optimize, localns=names)["return"] is Study
+    assert typing.get_type_hints(hf.Pipeline.visualize, localns=names)["return"] is Figure

@@ -119,7 +119,7 @@ def test_cache_can_be_turned_off(write_flow, how: str, monkeypatch: pytest.Monke
     again = run(mod, **kw)
     assert not any(again.cache_hits.values())
     assert mod.CALLS.count("raw") == 2
-    assert not Path(".hyperflow").exists()
+    assert not Path(".hyperflow/cache").exists()  # (the run is still tracked)
 
 
 def test_bad_cache_argument_names_the_accepted_forms() -> None:

@@ -1,8 +1,7 @@
-"""Executors on a diamond of sleeping nodes: overlap, same results, one shared cache."""
+"""Executors on a diamond whose branches must overlap: same results, one shared cache."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -11,31 +10,34 @@ import pytest
 
 import hyperflow as hf
 from hyperflow.engine import DiskCache
-from tests.engine.diamond_nodes import LONGEST_PATH, SERIAL, diamond
+from tests.engine.diamond_nodes import diamond
 
 EXPECTED = {"left": 45, "right": 63}
 
 
 def check_diamond(executor: Executor, tmp: Path) -> None:
     cache = DiskCache(tmp / "shared-cache")
-    t0 = time.perf_counter()
-    r = diamond.run(inputs={"x": 10}, executor=executor, cache=cache)
-    wall = time.perf_counter() - t0
+    meet = tmp / "meet"
+    meet.mkdir()
+    inputs = {"x": 10, "meet": str(meet)}
+    # the two branches overlap: each waits until the other has started (see diamond_nodes)
+    r = diamond.run(inputs=inputs, executor=executor, cache=cache)
     assert r["sink"] == EXPECTED
     assert not any(r.cache_hits.values())
-    # the two long branches overlapped: wall time is near the longest path
-    assert LONGEST_PATH <= wall < LONGEST_PATH + 0.8 < SERIAL
-    # what the executor's workers computed is in the cache the sequential run reads
-    t0 = time.perf_counter()
-    again = diamond.run(inputs={"x": 10}, cache=cache)
+    assert sorted(p.name for p in meet.iterdir()) == ["left.started", "right.started"]
+    # what the executor's workers computed is in the cache a sequential run reads: every
+    # node is a hit (were a branch run again, alone, it would wait for the other and fail)
+    for p in meet.iterdir():
+        p.unlink()
+    again = diamond.run(inputs=inputs, cache=cache)
     assert again["sink"] == EXPECTED and all(again.cache_hits.values())
-    assert time.perf_counter() - t0 < 0.5  # a recomputation would take LONGEST_PATH
+    assert list(meet.iterdir()) == []  # no branch ran
     # results equal a sequential run's, and the executor hits what a sequential run stored
     seq = diamond.run(inputs={"x": 5}, cache=cache)
     fresh = diamond.run(inputs={"x": 5}, executor=executor, cache=False)
     hit = diamond.run(inputs={"x": 5}, executor=executor, cache=cache)
     assert fresh["sink"] == seq["sink"] == hit["sink"] == {"left": 10, "right": 28}
-    assert all(hit.cache_hits.values())
+    assert not any(seq.cache_hits.values()) and all(hit.cache_hits.values())
 
 
 def test_threads(tmp_path: Path) -> None:
@@ -45,7 +47,6 @@ def test_threads(tmp_path: Path) -> None:
 
 def test_processes(tmp_path: Path) -> None:
     with ProcessPoolExecutor(2) as ex:
-        ex.submit(int, 0).result()  # start the workers outside the timing
         check_diamond(ex, tmp_path)
 
 

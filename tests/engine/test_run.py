@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import time
+import threading
 
 import pytest
 
@@ -129,35 +129,39 @@ def test_node_check_rejects_bad_output() -> None:
         p.run(inputs={"x": -1.0}, track=False)
 
 
-def _sleepy_diamond() -> hf.Pipeline:
+def test_thread_executor_overlaps_independent_nodes() -> None:
+    # b and c each wait at a two-party barrier: they can only pass it (and the run
+    # can only succeed) when the executor runs them at the same time
+    barrier = threading.Barrier(2, timeout=60)  # generous: only a broken executor waits
+
     def a(x: float) -> float:
-        time.sleep(0.2)
         return x + 1
 
     def b(a: float) -> float:
-        time.sleep(0.6)
+        barrier.wait()
         return a * 2
 
     def c(a: float) -> float:
-        time.sleep(0.6)
+        barrier.wait()
         return a * 3
 
     def d(b: float, c: float) -> float:
         return b + c
 
-    return hf.Pipeline([a, b, c, d], name="diamond")
-
-
-def test_thread_executor_overlaps_independent_nodes() -> None:
-    p = _sleepy_diamond()
-    seq = p.run(inputs={"x": 1.0}, track=False, cache=False)
+    p = hf.Pipeline([a, b, c, d], name="diamond")
     with cf.ThreadPoolExecutor(4) as pool:
-        t0 = time.perf_counter()
         par = p.run(inputs={"x": 1.0}, executor=pool, track=False, cache=False)
-        wall = time.perf_counter() - t0
-    assert dict(par) == dict(seq) == {"d": 10.0}
-    assert wall < 1.2  # longest path 0.8 s; sequential would be 1.4 s
+    assert dict(par) == {"d": 10.0}
     assert set(par.timings) == {"a", "b", "c", "d"}
+    # run one after the other, the first branch cannot pass the barrier alone
+    lone = threading.Barrier(2, timeout=0.5)
+
+    def e(a: float) -> float:
+        lone.wait()
+        return a
+
+    with pytest.raises(hf.NodeError, match="node 'e' failed: BrokenBarrierError"):
+        hf.Pipeline([a, e], name="alone").run(inputs={"x": 1.0}, track=False, cache=False)
 
 
 def test_executor_reports_node_errors() -> None:

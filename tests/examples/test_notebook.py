@@ -11,12 +11,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_explore_notebook_runs(tmp_path: Path) -> None:
+def test_explore_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(ROOT / "examples" / "weather" / "explore.ipynb", as_version=4)
     env_path = os.pathsep.join([str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
-    os.environ["PYTHONPATH"] = env_path  # the kernel is a subprocess
+    monkeypatch.setenv("PYTHONPATH", env_path)  # the kernel is a subprocess; restored after
     client = nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )

@@ -42,3 +42,11 @@ def test_bump() -> None:
     assert str(bump(SemVer.parse("1.3.0-rc.1"), "patch")) == "1.3.0"
     with pytest.raises(RegistryError, match="bump must be one of"):
         bump(None, "huge")
+
+
+def test_bump_parts_are_an_enum_that_plain_strings_still_match() -> None:
+    from hyperflow.registry import Bump
+
+    assert [b.value for b in Bump] == ["major", "minor", "patch"]
+    assert Bump.MINOR == "minor"
+    assert str(bump(SemVer.parse("1.2.3"), Bump.PATCH)) == "1.2.4"

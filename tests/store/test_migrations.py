@@ -93,3 +93,32 @@ def test_head_constant_matches_the_migration_scripts() -> None:
     from hyperflow.store._migrate import _config
 
     assert ScriptDirectory.from_config(_config()).get_current_head() == HEAD
+
+
+def test_registry_versions_from_revision_0004_are_searchable_after_upgrade(
+    store_url: str,
+) -> None:
+    engine = sa.create_engine(store_url)
+    upgrade(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO hf_models (name, created_at) VALUES ('m', 1.0)"))
+        for version, key, metrics, tags in [
+            ("1.0.0", "000000001.000000000.000000000~", '{"f1": 0.7}', '{"team": "a"}'),
+            ("1.1.0", "000000001.000000001.000000000~", '{"f1": 0.9, "x": NaN}', "{}"),
+        ]:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO hf_model_versions (name, version, sort_key, run_id, "
+                    "predict_ref, artifacts, lineage, metrics, tags, status, created_at) "
+                    "VALUES ('m', :v, :k, 'r1', 'a:b', '{}', '{}', :m, :t, 'active', 1.0)"
+                ),
+                {"v": version, "k": key, "m": metrics, "t": tags},
+            )
+    engine.dispose()
+    store = SQLStore(store_url)  # upgrades to head, copying metrics and tags
+    registry = store.registry_store()
+    assert [v.version for v in registry.search("metrics.f1 > 0.8")] == ["1.1.0"]
+    assert [v.version for v in registry.search("tags.team = 'a'")] == ["1.0.0"]
+    assert [v.version for v in registry.search("metrics.x is not null")] == ["1.1.0"]
+    assert registry.get_version("m", "1.0.0").metrics == {"f1": 0.7}
+    store.close()

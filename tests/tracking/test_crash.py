@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,14 +38,40 @@ hf.Pipeline([a, b], name="slow").run(inputs={"x": 1}, track=True)
 """
 
 
-def _kill_after_line(code: str, env: dict[str, str] | None = None) -> str:
+def _wait_for(ready: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll ``ready`` until it holds (generous timeout; no fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def _nodes_flushed(pipeline: str, node: str) -> bool:
+    """Whether the running run of ``pipeline`` has recorded ``node`` (read without reaping)."""
+    store = get_store()
+    return any(
+        node in (store.get_run(r.run_id) or r).nodes for r in store.search_runs(pipeline=pipeline)
+    )
+
+
+def _kill_after_line(
+    code: str,
+    env: dict[str, str] | None = None,
+    ready: Callable[[], bool] | None = None,
+) -> str:
     proc = spawn(code, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line:
         proc.kill()
         raise AssertionError(proc.communicate()[1])
-    time.sleep(0.5 if env else 0)  # let a heartbeat go by
+    if ready is not None:
+        try:
+            _wait_for(ready, "the heartbeat to flush the finished nodes")
+        except AssertionError:
+            proc.kill()
+            raise
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
@@ -67,7 +94,11 @@ def test_sigkilled_notebook_run_keeps_everything_logged(tmp_path: Path) -> None:
 
 
 def test_sigkilled_pipeline_run_shows_failed_with_finished_nodes(tmp_path: Path) -> None:
-    _kill_after_line(PIPELINE, env={"HYPERFLOW_HEARTBEAT_SECONDS": "0.1"})
+    _kill_after_line(
+        PIPELINE,
+        env={"HYPERFLOW_HEARTBEAT_SECONDS": "0.1"},
+        ready=lambda: _nodes_flushed("slow", "a"),
+    )
     df = hf.runs.search(pipeline="slow")
     assert df["status"].tolist() == ["failed"]
     rec = hf.runs.get(df["run_id"][0])

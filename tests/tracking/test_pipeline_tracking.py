@@ -75,11 +75,18 @@ def test_track_false_opts_out(project: Path) -> None:
         hf.runs.get(r.run_id)
 
 
-def test_outside_a_project_nothing_is_written_unless_asked(tmp_path: Path) -> None:
-    PIPE.run(inputs={"n": 2})
-    assert not list(tmp_path.rglob("*.db"))  # no store written (the cache may be)
-    r = PIPE.run(inputs={"n": 2}, track=True)
+def test_outside_a_project_runs_are_tracked_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like MLflow's ``mlruns``: the default store is created on the first write, here."""
+    assert not list(tmp_path.rglob("*.db"))
+    r = PIPE.run(inputs={"n": 2})
+    assert (tmp_path / ".hyperflow" / "hyperflow.db").exists()
     assert hf.runs.get(r.run_id).status == "finished"
+    monkeypatch.setenv("HYPERFLOW_TRACKING", "off")
+    off = PIPE.run(inputs={"n": 3})
+    with pytest.raises(hf.TrackingError):
+        hf.runs.get(off.run_id)
 
 
 def test_env_var_configures_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

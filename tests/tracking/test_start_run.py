@@ -71,7 +71,7 @@ def test_nested_runs_record_their_parent() -> None:
         r = hf.Pipeline([double], name="p").run(inputs={"x": 1}, track=True)
     assert hf.runs.get(trial.id).parent_id == study.id
     assert hf.runs.get(r.run_id).parent_id == study.id
-    children = hf.runs.search(parent=study.id)
+    children = hf.runs.search(parent_run=study.id)
     assert set(children["run_id"]) == {trial.id, r.run_id}
 
 
@@ -178,3 +178,23 @@ def test_outside_a_git_repo_git_lineage_is_none() -> None:
     with hf.start_run() as run:
         pass
     assert hf.runs.get(run.id).lineage["git"] is None
+
+
+def test_parent_run_and_artifact_store_names_with_deprecated_spellings(tmp_path: Path) -> None:
+    """Issue 15.5: one word per thing across packages; the old keywords warn for a release."""
+    with hf.start_run("outer") as outer:
+        pass
+    arts = str(tmp_path / "arts")
+    with hf.start_run("new", parent_run=outer.id, artifact_store=arts) as new:
+        new.log_artifact({"a": 1}, "blob")
+    assert hf.runs.get(new.id).parent_id == outer.id and (tmp_path / "arts").is_dir()
+    with pytest.warns(DeprecationWarning, match="use parent_run="):
+        old = hf.start_run("old", parent=outer.id)
+    old.end()
+    with pytest.warns(DeprecationWarning, match="use artifact_store="), hf.start_run(
+        "old2", artifacts=arts
+    ):
+        pass
+    assert hf.runs.get(old.id).parent_id == outer.id
+    with pytest.raises(hf.TrackingError, match="not both"):
+        hf.start_run("x", parent=outer.id, parent_run=outer.id)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hyperflow.cli._common import CliError, emit, parse_assignments
+from hyperflow._errors import ConfigError
+from hyperflow.cli._common import (
+    CliError,
+    emit,
+    human_seconds,
+    inert,
+    parse_assignments,
+    usage_error,
+)
 from hyperflow.cli._project import Project, import_ref, load_project
 
 __all__ = ["app", "main"]
@@ -16,7 +25,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     name="hyperflow",
     help="Plain Python functions from notebook to optimized production.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -39,9 +48,30 @@ InputOpt = Annotated[
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
 ) -> None:
     """hyperflow: define, run, optimize, register, serve and monitor workflows."""
+    help_without_command(ctx)
+    enter_project()
+
+
+def help_without_command(ctx: typer.Context) -> None:
+    """A bare command group prints its help and exits 0 (as git, pip and docker do)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+def enter_project() -> None:
+    """Put the project root (found from pyproject.toml / hyperflow.toml upward; outside a
+    project, the current folder, as ``python -m`` does) first on the import path, the same
+    way for every command, so the project's modules import from any of its folders."""
+    from hyperflow._project import find_project_root
+
+    root = str(find_project_root() or Path.cwd())
+    if root not in sys.path:
+        sys.path.insert(0, root)
 
 
 def _project() -> Project:
@@ -70,17 +100,29 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a pipeline once and print its outputs and per-node timings."""
+    given, config = parse_assignments(input_, "--input"), parse_assignments(set_, "--set")
     project = _project()
     pipe = _pipeline(project, pipeline)
-    inputs = {**project.inputs, **parse_assignments(input_, "--input")}
-    result = pipe.run(
-        inputs=inputs, config=parse_assignments(set_, "--set"), outputs=output or None
-    )
+    try:
+        result = pipe.run(
+            inputs={**project.inputs, **given}, config=config, outputs=output or None
+        )
+    except ConfigError as exc:
+        if exc.input_name is None or exc.key not in config:
+            raise
+        usage_error(
+            f"{exc.key!r} is not a config key: {exc.input_name!r} is an input of the "
+            f"pipeline; pass it as --input {exc.input_name}={json.dumps(config[exc.key])}",
+            "--set",
+        )
+    timings = result.timings
     data = {
         "run_id": result.run_id,
         "config": result.config,
         "outputs": dict(result),
-        "timings_s": result.timings,
+        ("timings_s" if as_json else "timings"): (
+            timings if as_json else {k: human_seconds(v) for k, v in timings.items()}
+        ),
         "cache_hits": sum(result.cache_hits.values()),
     }
     emit(data, as_json=as_json, title=f"run of {pipe.name}")
@@ -110,44 +152,102 @@ def optimize(
     input_: InputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search the pipeline's space for the config that optimizes the objective."""
-    from hyperflow.optimize import Objective
+    """Search the pipeline's space for the config that optimizes the objective.
 
+    On an existing study (--study), --trials N runs N more trials.
+    """
+    given = parse_assignments(input_, "--input")
     project = _project()
     pipe = _pipeline(project, pipeline)
     opts = project.optimize
-    if objective is not None:
-        obj = Objective(objective, maximize=not minimize, constraints=constraint or [])
-    else:
-        obj = project.objective_obj()
+    obj = _objective(project, objective, minimize, constraint or [])
+    name = study or opts.get("study") or f"{project.name}-{pipe.name}"
+    before = _trials_so_far(name)
     study_obj = pipe.optimize(
         objective=obj,
-        inputs={**project.inputs, **parse_assignments(input_, "--input")},
+        inputs={**project.inputs, **given},
         n_trials=trials if trials is not None else int(opts.get("trials", 20)),
         sampler=sampler or opts.get("sampler", "tpe"),
         seed=seed if seed is not None else opts.get("seed"),
         n_jobs=jobs if jobs is not None else int(opts.get("n_jobs", 1)),
-        study=study or opts.get("study") or f"{project.name}-{pipe.name}",
+        study=name,
         metrics=project.metrics,
         keep=project.artifacts_out if project.predict else (),
     )
-    best = study_obj.best if not obj.multi else None
-    data: dict[str, Any] = {"study": study_obj.name, "trials": len(study_obj.trials)}
-    if best is not None:
-        data.update(
-            {
-                "best_value": best.value,
-                "best_config": best.config,
-                "best_metrics": best.metrics,
-                "best_run_id": best.run_id,
-            }
+    emit(_summary(study_obj, before), as_json=as_json, title=f"study {study_obj.name}")
+
+
+def _objective(project: Project, expr: str | None, minimize: bool, constraints: list[str]) -> Any:
+    """--objective, else the project's; --minimize and --constraint apply to either."""
+    from hyperflow.optimize import Objective
+
+    if expr is None and not project.objective:
+        raise CliError(
+            "no objective: pass --objective EXPR (e.g. --objective accuracy) or add "
+            '`objective = "<metric expression>"` under [tool.hyperflow]'
         )
+    if expr is None:
+        expr = str(project.objective)
+        maximize = project.direction != "minimize" and not minimize
+        constraints = [*project.constraints, *constraints]
     else:
+        maximize = not minimize
+    return Objective(expr, maximize=maximize, constraints=constraints)
+
+
+def _trials_so_far(study: str) -> int:
+    """Trials the study already holds (0 when it is new or nothing is stored yet)."""
+    from hyperflow.store import store_exists
+
+    if not store_exists():
+        return 0
+    try:
+        import optuna
+
+        from hyperflow.store import resolve_store_url
+
+        summaries = optuna.study.get_all_study_summaries(storage=resolve_store_url())
+    except Exception:  # no study table yet: a new study
+        return 0
+    return next((s.n_trials for s in summaries if s.study_name == study), 0)
+
+
+def _summary(study: Any, before: int) -> dict[str, Any]:
+    trials = study.trials
+    new = trials[before:]
+    states: dict[str, int] = {}
+    for t in new:
+        states[t.state] = states.get(t.state, 0) + 1
+    data: dict[str, Any] = {
+        "study": study.name,
+        "trials": len(trials),
+        "new_trials": len(new),
+        "complete": states.get("complete", 0),
+        "failed": states.get("fail", 0),
+        "pruned": states.get("pruned", 0),
+        "infeasible": sum(1 for t in new if t.state == "complete" and not t.feasible),
+    }
+    if before:
+        data["note"] = f"study existed with {before} trial(s); --trials ran that many more"
+    errors = [f"#{t.number}: {t.error}" for t in new if t.state == "fail" and t.error]
+    if errors:
+        data["errors"] = errors[:5]
+    if study.objective.multi:
         data["pareto_front"] = [
             {"number": t.number, "values": t.values, "config": t.config}
-            for t in study_obj.pareto_front()
+            for t in study.pareto_front()
         ]
-    emit(data, as_json=as_json, title=f"study {study_obj.name}")
+        return data
+    best = study.best  # OptimizeError (exit 1) when no trial is feasible
+    data.update(
+        {
+            "best_value": best.value,
+            "best_config": best.config,
+            "best_metrics": best.metrics,
+            "best_run_id": best.run_id,
+        }
+    )
+    return data
 
 
 @app.command()
@@ -165,17 +265,17 @@ def viz(
     ] = None,
 ) -> None:
     """Draw the pipeline as Mermaid, DOT, SVG or HTML."""
-    pipe = _pipeline(_project(), pipeline)
     config = parse_assignments(set_, "--set")
+    if fmt not in ("mermaid", "dot", "svg", "html"):
+        usage_error(f"must be one of mermaid, dot, svg, html, but got {fmt!r}", "--format")
+    pipe = _pipeline(_project(), pipeline)
     if fmt == "mermaid":
         text = pipe.to_mermaid(depth=depth, config=config)
     elif fmt == "dot":
         text = pipe.to_dot(depth=depth, config=config)
-    elif fmt in ("svg", "html"):
+    else:
         fig = pipe.visualize(depth=depth, config=config)
         text = fig.svg if fmt == "svg" else fig._repr_html_()
-    else:
-        raise CliError(f"--format must be one of mermaid, dot, svg, html, but got {fmt!r}")
     if out is None:
         sys.stdout.write(text)
     else:
@@ -192,25 +292,79 @@ def init(name: Annotated[str, typer.Argument(help="Folder (and project) name to 
     typer.echo(f"created {target}\nnext: cd {name} && hyperflow optimize --trials 5")
 
 
+def command() -> Any:
+    """The click command behind ``app``, with boolean flags shown as flags (no ``<bool>``)."""
+    cmd = typer.main.get_command(app)
+    _flags_as_flags(cmd)
+    return cmd
+
+
+def _flags_as_flags(cmd: Any) -> None:
+    for param in getattr(cmd, "params", ()):
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+            param.metavar = ""
+    make_help = cmd.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    cmd.get_help_option = help_option
+    for sub in getattr(cmd, "commands", {}).values():
+        _flags_as_flags(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: one clear error line and exit code 1 (tracebacks with ``--debug``)."""
-    import click
+    """Entry point, with click's conventions: usage errors print the usage, the option and
+    ``Try 'hyperflow X --help'`` and exit 2; bare groups print their help and exit 0; any
+    other error is one ``error:`` line and exit 1 (``--debug`` shows the traceback)."""
+    import warnings
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
-    try:
-        app(args=args, prog_name="hyperflow", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        return 130
-    except Exception as exc:
-        if debug:
-            raise
-        typer.echo(f"error: {exc}", err=True)
-        return 1
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            command().main(args=args, prog_name="hyperflow", standalone_mode=True)
+        except SystemExit as exc:
+            code = exc.code
+            return code if isinstance(code, int) else (0 if code is None else 1)
+        except Exception as exc:
+            if debug:
+                raise
+            typer.echo(f"error: {cli_words(inert(exc) or type(exc).__name__)}", err=True)
+            return 1
     return 0
+
+
+# Hints written for Python users, said the command line's way.
+_CLI_HINTS = {
+    "hf.runs.search() or `hyperflow runs list`": "`hyperflow runs list`",
+    "hf.runs.search()": "`hyperflow runs list`",
+    "hf.registry.models()": "`hyperflow models list`",
+    "hf.registry.versions()": "`hyperflow models show NAME`",
+    "hf.registry.versions(name)": "`hyperflow models show NAME`",
+    "hf.registry.register()": "`hyperflow register`",
+    "hf.registry.set_alias()": "`hyperflow promote`",
+}
+
+
+def cli_words(message: str) -> str:
+    """``message`` with pointers to Python functions replaced by the matching command."""
+    for python, cli in _CLI_HINTS.items():
+        message = message.replace(python, cli)
+    return message
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one ``warning:`` line on stderr (no source line of hyperflow's code)."""
+    typer.echo(f"warning: {cli_words(inert(message))}", err=True)

@@ -27,7 +27,7 @@ from typing import Any
 from hyperflow._errors import ProjectError
 from hyperflow._refs import import_ref
 
-__all__ = ["Project", "ProjectError", "import_ref", "load_project"]
+__all__ = ["Project", "ProjectError", "config_file", "import_ref", "load_project"]
 
 
 @dataclass
@@ -74,24 +74,75 @@ class Project:
         )
 
 
-_KNOWN = {
-    "name",
-    "train",
-    "predict",
-    "objective",
-    "direction",
-    "constraints",
-    "metrics",
-    "artifacts_out",
-    "inputs",
-    "optimize",
-    "store",
-    "artifacts",
+_STR, _INT, _STRS, _TABLE = "a string", "an integer", "a list of strings", "a table"
+_SCHEMA: dict[str, str] = {
+    "name": _STR,
+    "train": _STR,
+    "predict": _STR,
+    "objective": _STR,
+    "direction": _STR,
+    "constraints": _STRS,
+    "metrics": _STR,
+    "artifacts_out": _STRS,
+    "inputs": _TABLE,
+    "optimize": _TABLE,
+    "store": _STR,
+    "artifacts": _STR,
 }
+_OPTIMIZE: dict[str, str] = {
+    "trials": _INT,
+    "sampler": _STR,
+    "seed": _INT,
+    "n_jobs": _INT,
+    "study": _STR,
+}
+_TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean"}
+
+
+def _fits(value: Any, expected: str) -> bool:
+    if expected == _STR:
+        return isinstance(value, str)
+    if expected == _INT:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected == _STRS:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, dict)
+
+
+def _check_table(cfg: dict[str, Any], schema: dict[str, str], table: str, file: Path) -> None:
+    """Unknown keys ("did you mean") and wrong types (key, expected type, value) are errors."""
+    import difflib
+
+    for key in sorted(cfg):
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), 1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ProjectError(
+                f"unknown key {key!r} in {table} of {file}{hint} "
+                f"(known keys: {', '.join(sorted(schema))})"
+            )
+        if not _fits(cfg[key], schema[key]):
+            got = _TOML_TYPES.get(type(cfg[key]), f"a {type(cfg[key]).__name__}")
+            raise ProjectError(
+                f"{key} ({table}) in {file} must be {schema[key]}, but got {got}: "
+                f"{cfg[key]!r}"
+            )
+
+
+def config_file(root: Path) -> tuple[Path, str]:
+    """The file holding the project config under ``root`` and its table's name."""
+    own = root / "hyperflow.toml"
+    if own.is_file():
+        return own, ""
+    return root / "pyproject.toml", "tool.hyperflow"
 
 
 def load_project(start: str | os.PathLike[str] | None = None) -> Project:
-    """The project around ``start`` (default: the current directory); empty if there is none."""
+    """The project around ``start`` (default: the current directory); empty if there is none.
+
+    Raises:
+        ProjectError: an unknown key or a value of the wrong type, named with its file.
+    """
     from hyperflow.store import find_project_root, project_config
 
     root = find_project_root(start)
@@ -99,23 +150,14 @@ def load_project(start: str | os.PathLike[str] | None = None) -> Project:
         here = Path(start or os.getcwd()).resolve()
         return Project(root=here, name=here.name)
     cfg = project_config(root)
-    unknown = sorted(set(cfg) - _KNOWN)
-    if unknown:
-        import difflib
-
-        hints = [
-            f"{u!r}"
-            + (
-                f" (did you mean {m[0]!r}?)"
-                if (m := difflib.get_close_matches(u, _KNOWN, 1))
-                else ""
-            )
-            for u in unknown
-        ]
-        raise ProjectError(f"unknown [tool.hyperflow] key(s) in {root}: {', '.join(hints)}")
+    file, table = config_file(root)
+    _check_table(cfg, _SCHEMA, f"[{table}]" if table else "the top level", file)
+    _check_table(cfg.get("optimize", {}), _OPTIMIZE, f"[{table}.optimize]".replace("[.", "["), file)
     direction = str(cfg.get("direction", "maximize"))
     if direction not in ("maximize", "minimize"):
-        raise ProjectError(f"direction must be 'maximize' or 'minimize', but got {direction!r}")
+        raise ProjectError(
+            f"direction in {file} must be 'maximize' or 'minimize', but got {direction!r}"
+        )
     return Project(
         root=root,
         name=str(cfg.get("name", root.name)),

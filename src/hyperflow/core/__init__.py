@@ -3,7 +3,7 @@
 from hyperflow.core._config import Param, SearchSpace
 from hyperflow.core._node import FunctionNode, NestedNode, Node, NodeOptions, node
 from hyperflow.core._pipeline import Pipeline
-from hyperflow.core._plan import Plan, Step
+from hyperflow.core._plan import NestedStep, Plan, Step
 from hyperflow.core._spaces import Bool, Choice, Float, Int, Space
 from hyperflow.core._view import GraphView, VCluster, VEdge, VNode, graph_view
 
@@ -15,6 +15,7 @@ __all__ = [
     "GraphView",
     "Int",
     "NestedNode",
+    "NestedStep",
     "Node",
     "NodeOptions",
     "Param",

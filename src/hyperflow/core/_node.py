@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import builtins
 import functools
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from hyperflow._errors import DefinitionError
+from hyperflow._errors import DefinitionError, NestingError
 from hyperflow.core._spaces import Space
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def node(
     check: Any = None,
 ) -> Callable[[F], F]: ...
 def node(
-    func: Any = None,
+    func: F | None = None,
     /,
     *,
     output: str | None = None,
@@ -63,7 +64,7 @@ def node(
     version: str | None = None,
     cache: bool = True,
     check: Any = None,
-) -> Any:
+) -> F | Callable[[F], F]:
     """Declare how a function takes part in a pipeline; the function is returned unchanged.
 
     Args:
@@ -100,6 +101,10 @@ def node(
     return decorate(func) if func is not None else decorate
 
 
+_NO_OPTIONS = NodeOptions()
+_BUILTINS: dict[str, Any] = vars(builtins)
+
+
 def _strip_annotated(tp: Any) -> tuple[Any, Space | None]:
     if tp.__class__ is _ANNOTATED:
         meta: tuple[Any, ...] = getattr(tp, "__metadata__", ())
@@ -131,7 +136,7 @@ def _resolve_annotations(func: Callable[..., Any], raw: dict[str, Any]) -> dict[
         if ann.isidentifier():
             value = namespace.get(ann, _MISSING)
             if value is _MISSING:
-                value = getattr(builtins, ann, _MISSING)
+                value = _BUILTINS.get(ann, _MISSING)
             if value is not _MISSING:
                 out[name] = value
                 continue
@@ -146,6 +151,60 @@ def _resolve_annotations(func: Callable[..., Any], raw: dict[str, Any]) -> dict[
                 ) from exc
             out[name] = Any
     return out
+
+
+def _defaults_of(func: Callable[..., Any], code: Any) -> dict[str, Any]:
+    """Every parameter's default value, positional and keyword-only, by name."""
+    defaults: dict[str, Any] = {}
+    pos_defaults = getattr(func, "__defaults__", None)
+    if pos_defaults:
+        pos = code.co_varnames[: code.co_argcount]
+        defaults.update(zip(pos[len(pos) - len(pos_defaults) :], pos_defaults, strict=True))
+    kw_defaults = getattr(func, "__kwdefaults__", None)
+    if kw_defaults:
+        defaults.update(kw_defaults)
+    return defaults
+
+
+def _annotations_of(func: Callable[..., Any]) -> dict[str, Any]:
+    """The function's annotations, string ones evaluated (the result is only read)."""
+    raw: dict[str, Any] | None = getattr(func, "__annotations__", None)
+    if not raw:
+        return {}
+    for ann in raw.values():
+        if isinstance(ann, str):
+            return _resolve_annotations(func, raw)
+    return raw
+
+
+def _typed_params(
+    fname: str, params: tuple[str, ...], defaults: dict[str, Any], annotations: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, tuple[Space, Any]]]:
+    """Each parameter's type, and the tunable ones' space and default (which must lie in it)."""
+    types: dict[str, Any] = {}
+    tunables: dict[str, tuple[Space, Any]] = {}
+    for p in params:
+        ann = annotations.get(p, Any)
+        if ann.__class__ is not _ANNOTATED:
+            types[p] = ann
+            continue
+        tp, space = _strip_annotated(ann)
+        types[p] = tp
+        if space is None:
+            continue
+        default = defaults.get(p, _MISSING)
+        if default is _MISSING:
+            raise DefinitionError(
+                f"tunable parameter {p!r} of node {fname!r} needs a real default "
+                f"inside {space.describe()}, e.g. `{p}: Annotated[..., ...] = <value>`"
+            )
+        if not space.contains(default):
+            raise DefinitionError(
+                f"the default {default!r} of tunable parameter {p!r} of node {fname!r} "
+                f"lies outside its domain {space.describe()}"
+            )
+        tunables[p] = (space, default)
+    return types, tunables
 
 
 class Node:
@@ -187,7 +246,10 @@ class Node:
     @property
     def dependencies(self) -> tuple[str, ...]:
         """Parameter names that are data (not tunables)."""
-        return tuple(p for p in self.params if p not in self.tunables)
+        tunables = self.tunables
+        if not tunables:
+            return self.params
+        return tuple(p for p in self.params if p not in tunables)
 
 
 class FunctionNode(Node):
@@ -196,7 +258,7 @@ class FunctionNode(Node):
     __slots__ = ("func",)
 
     def __init__(self, func: Callable[..., Any]) -> None:
-        opts: NodeOptions = getattr(func, NODE_ATTR, None) or NodeOptions()
+        opts: NodeOptions = getattr(func, NODE_ATTR, None) or _NO_OPTIONS
         code = getattr(func, "__code__", None)
         fname = getattr(func, "__name__", None)
         if code is None or fname is None:
@@ -218,41 +280,12 @@ class FunctionNode(Node):
         self.version = opts.version
         self.cache = opts.cache
         self.check = opts.check
-        n = code.co_argcount + code.co_kwonlyargcount
-        self.params = tuple(code.co_varnames[:n])
-        defaults: dict[str, Any] = {}
-        pos_defaults = getattr(func, "__defaults__", None) or ()
-        if pos_defaults:
-            pos = code.co_varnames[: code.co_argcount]
-            defaults.update(zip(pos[len(pos) - len(pos_defaults) :], pos_defaults, strict=True))
-        kw_defaults = getattr(func, "__kwdefaults__", None)
-        if kw_defaults:
-            defaults.update(kw_defaults)
-        self.defaults = defaults
-        annotations: dict[str, Any] = dict(getattr(func, "__annotations__", None) or {})
-        if any(isinstance(a, str) for a in annotations.values()):
-            annotations = _resolve_annotations(func, annotations)
-        self.return_type = _strip_annotated(annotations.get("return", Any))[0]
-        types: dict[str, Any] = {}
-        tunables: dict[str, tuple[Space, Any]] = {}
-        for p in self.params:
-            tp, space = _strip_annotated(annotations.get(p, Any))
-            types[p] = tp
-            if space is not None:
-                default = defaults.get(p, _MISSING)
-                if default is _MISSING:
-                    raise DefinitionError(
-                        f"tunable parameter {p!r} of node {fname!r} needs a real default "
-                        f"inside {space.describe()}, e.g. `{p}: Annotated[..., ...] = <value>`"
-                    )
-                if not space.contains(default):
-                    raise DefinitionError(
-                        f"the default {default!r} of tunable parameter {p!r} of node {fname!r} "
-                        f"lies outside its domain {space.describe()}"
-                    )
-                tunables[p] = (space, default)
-        self.types = types
-        self.tunables = tunables
+        self.params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        self.defaults = _defaults_of(func, code)
+        annotations = _annotations_of(func)
+        ret = annotations.get("return", Any)
+        self.return_type = _strip_annotated(ret)[0] if ret.__class__ is _ANNOTATED else ret
+        self.types, self.tunables = _typed_params(fname, self.params, self.defaults, annotations)
 
     def __repr__(self) -> str:
         return f"FunctionNode({self.key!r}, func={self.name})"
@@ -273,33 +306,10 @@ class NestedNode(Node):
         map_over: str | list[str] | tuple[str, ...] | None = None,
         variant: str | None = None,
     ) -> None:
-        from hyperflow._errors import NestingError
-
-        if not isinstance(name, str) or not name.isidentifier():
-            raise NestingError(f"as_node(name=...) must be an identifier, but got {name!r}")
         inputs = dict(inputs or {})
-        inner_inputs = pipeline.inputs
-        for outer, inner in inputs.items():
-            if inner not in inner_inputs:
-                raise NestingError(
-                    f"as_node({name!r}): inputs maps {outer!r} -> {inner!r}, but {inner!r} is "
-                    f"not an input of pipeline {pipeline.name!r} "
-                    f"(its inputs: {sorted(inner_inputs)})"
-                )
-        if outputs is None:
-            outputs = {o: o for o in pipeline.sinks}
-        for inner in outputs:
-            if inner not in pipeline.outputs:
-                raise NestingError(
-                    f"as_node({name!r}): outputs names {inner!r}, which pipeline "
-                    f"{pipeline.name!r} does not produce (it produces: {sorted(pipeline.outputs)})"
-                )
-        if variant is not None and len(outputs) != 1:
-            raise NestingError(
-                f"as_node({name!r}, variant={variant!r}) must expose exactly one output to be "
-                f"a variant, but exposes {sorted(outputs.values())}"
-            )
+        outputs = _checked_mapping(pipeline, name, inputs, outputs, variant)
         inner_to_outer = {inner: outer for outer, inner in inputs.items()}
+        inner_inputs = pipeline.inputs
         self.pipeline = pipeline
         self.name = name
         self.variant = variant
@@ -335,8 +345,43 @@ class NestedNode(Node):
         return f"NestedNode({self.key!r}, pipeline={self.pipeline.name!r})"
 
 
+def _checked_mapping(
+    pipeline: Pipeline,
+    name: str,
+    inputs: dict[str, str],
+    outputs: dict[str, str] | None,
+    variant: str | None,
+) -> dict[str, str]:
+    """Validate ``as_node``'s name and mappings; return ``outputs`` (default: the sinks)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise NestingError(f"as_node(name=...) must be an identifier, but got {name!r}")
+    for outer, inner in inputs.items():
+        if inner not in pipeline.inputs:
+            raise NestingError(
+                f"as_node({name!r}): inputs maps {outer!r} -> {inner!r}, but {inner!r} is "
+                f"not an input of pipeline {pipeline.name!r} "
+                f"(its inputs: {sorted(pipeline.inputs)})"
+            )
+    if outputs is None:
+        outputs = {o: o for o in pipeline.sinks}
+    for inner in outputs:
+        if inner not in pipeline.outputs:
+            raise NestingError(
+                f"as_node({name!r}): outputs names {inner!r}, which pipeline "
+                f"{pipeline.name!r} does not produce (it produces: {sorted(pipeline.outputs)})"
+            )
+    if variant is not None and len(outputs) != 1:
+        raise NestingError(
+            f"as_node({name!r}, variant={variant!r}) must expose exactly one output to be "
+            f"a variant, but exposes {sorted(outputs.values())}"
+        )
+    return outputs
+
+
 def to_node(item: Any) -> Node:
     """Normalize a function, node or pipeline into a ``Node``."""
+    if type(item) is types.FunctionType:  # the common case, first
+        return FunctionNode(item)
     from hyperflow.core._pipeline import Pipeline
 
     if isinstance(item, Node):

@@ -15,14 +15,18 @@ from hyperflow._errors import (
 )
 from hyperflow.core._config import Param, SearchSpace
 from hyperflow.core._graph import find_cycle, topological_order
-from hyperflow.core._node import NestedNode, Node, to_node
+from hyperflow.core._node import FunctionNode, NestedNode, Node, to_node
 from hyperflow.core._plan import Plan, build_plan
 from hyperflow.core._spaces import Choice
 from hyperflow.core._types import compatible, type_name
 
 if TYPE_CHECKING:
+    import os
     from concurrent.futures import Executor
 
+    from hyperflow.engine import Cache, RunHook, RunResult
+    from hyperflow.optimize import Objective, Study
+    from hyperflow.store import MetadataStore
     from hyperflow.viz import Figure
 
 __all__ = ["Pipeline"]
@@ -69,12 +73,7 @@ class Pipeline:
         self.nodes: dict[str, Node] = {}
         for n in built:
             if n.key in self.nodes:
-                other = self.nodes[n.key]
-                raise DuplicateOutputError(
-                    f"pipeline {name!r}: nodes {_label(other)} and {_label(n)} both produce "
-                    f"{n.key!r}; give them distinct @hf.node(variant=...) names to make them "
-                    "alternatives, or rename one"
-                )
+                raise DuplicateOutputError(_duplicate_message(name, self.nodes[n.key], n))
             self.nodes[n.key] = n
         self.producers: dict[str, list[Node]] = {}
         for n in built:
@@ -113,7 +112,9 @@ class Pipeline:
         self.outputs: tuple[str, ...] = tuple(producers)
         self.sinks: tuple[str, ...] = tuple(o for o in producers if o not in consumed)
         self._check_types(built)
-        self.space: SearchSpace = SearchSpace(self._space_params(built))
+        self.space: SearchSpace = SearchSpace(
+            self._space_params(built), {p: [u.key for u in users] for p, users in free.items()}
+        )
         self._plans: dict[Any, Plan] = {}  # plans are pure functions of the key; nodes are fixed
 
     # -- validation ---------------------------------------------------------------------
@@ -139,9 +140,9 @@ class Pipeline:
             for p in consumer.dependencies:
                 want = consumer.types.get(p)
                 for producer in self.producers.get(p, ()):
-                    if len(producer.provides) != 1:
-                        continue
                     have = producer.return_type
+                    if have is want or len(producer.provides) != 1:
+                        continue  # identical annotations always match
                     if not compatible(have, want):
                         raise TypeMismatchError(
                             f"pipeline {self.name!r}: {_label(producer)} returns "
@@ -242,12 +243,12 @@ class Pipeline:
         outputs: str | Sequence[str] | None = None,
         *,
         executor: Executor | None = None,
-        cache: Any = None,
-        track: Any = None,
-        hooks: Sequence[Any] = (),
+        cache: bool | str | os.PathLike[str] | Cache | None = None,
+        track: bool | str | MetadataStore | None = None,
+        hooks: Sequence[RunHook] = (),
         tags: Mapping[str, str] | None = None,
         parent_run: str | None = None,
-    ) -> Any:
+    ) -> RunResult:
         """Run the nodes needed for ``outputs`` (default: every final output).
 
         Args:
@@ -256,8 +257,12 @@ class Pipeline:
             outputs: one output name or several; unrelated branches never run.
             executor: any ``concurrent.futures.Executor`` to run independent nodes
                 concurrently (a Dask ``Client.get_executor()`` too).
-            cache: ``None`` (default cache), ``False`` (off), or a cache instance.
-            track: ``None`` (track when a store is configured), ``False``, or a store.
+            cache: ``None`` or ``True`` (the default cache), ``False`` (off), ``"memory"``,
+                a folder path, or a ``hyperflow.engine.Cache`` instance.
+            track: ``None`` (track unless ``HYPERFLOW_TRACKING=off``; the default store is
+                created on the first write, under the project root or the current folder),
+                ``False`` (off), ``True`` (the default store), a store URL, or a
+                ``MetadataStore``.
             hooks: extra ``hyperflow.engine.RunHook`` objects.
             tags: tags recorded with the tracked run.
             parent_run: id of a parent run (e.g. the study a trial belongs to).
@@ -281,10 +286,16 @@ class Pipeline:
             parent_run=parent_run,
         )
 
-    def optimize(self, *, objective: Any, **options: Any) -> Any:
+    def optimize(self, *, objective: Objective | str, **options: Any) -> Study:
         """Search this pipeline's space for the best config: see ``hyperflow.optimize.optimize``.
 
-        Returns a ``Study`` (``study.best.config``, ``study.best.value``, ...).
+        Args:
+            objective: an ``hf.Objective`` (or an expression string to maximize).
+            **options: every other keyword of ``hyperflow.optimize.optimize``
+                (``inputs``, ``n_trials``, ``sampler``, ``seed``, ``n_jobs``, ``study``, ...).
+
+        Returns:
+            The ``Study`` (``study.best.config``, ``study.best.value``, ...).
         """
         from hyperflow.optimize import optimize
 
@@ -356,6 +367,49 @@ class Pipeline:
         from hyperflow.core._render import to_dot
 
         return to_dot(self, depth=depth, config=config)
+
+
+def _duplicate_message(pipeline: str, first: Node, second: Node) -> str:
+    """Two nodes with one key: the same node listed twice, or two that collide."""
+    if _wrapped(first) is _wrapped(second):
+        what = "function" if isinstance(second, FunctionNode) else "node"
+        return (
+            f"pipeline {pipeline!r}: {what} {second.name!r} is listed twice; "
+            "list each node once"
+        )
+    if _origin(first) == _origin(second):  # e.g. two closures made by one factory
+        return (
+            f"pipeline {pipeline!r}: two different functions named {second.name!r}, both "
+            f"{_origin(first)}, produce {second.key!r}; give them distinct "
+            "@hf.node(output=...) or @hf.node(variant=...) names"
+        )
+    return (
+        f"pipeline {pipeline!r}: {_label(first)} from {_origin(first)} and {_label(second)} "
+        f"from {_origin(second)} both produce {second.key!r}; give them distinct "
+        "@hf.node(variant=...) names to make them alternatives, or rename one"
+    )
+
+
+def _wrapped(n: Node) -> object:
+    """The object a node stands for: its function, its pipeline, or itself."""
+    if isinstance(n, FunctionNode):
+        return n.func
+    if isinstance(n, NestedNode):
+        return n.pipeline
+    return n
+
+
+def _origin(n: Node) -> str:
+    """Where a node comes from: ``module.qualname (file:line)``, or what it wraps."""
+    if isinstance(n, FunctionNode):
+        func = n.func
+        code = getattr(func, "__code__", None)
+        where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+        module = getattr(func, "__module__", None) or "?"
+        return f"{module}.{getattr(func, '__qualname__', n.name)}{where}"
+    if isinstance(n, NestedNode):
+        return f"pipeline {n.pipeline.name!r} (id {id(n.pipeline):#x})"
+    return f"{type(n).__name__} at {id(n):#x}"
 
 
 def _label(n: Node) -> str:

@@ -7,27 +7,48 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hyperflow._errors import InputError
-from hyperflow.core._node import NestedNode, Node
+from hyperflow._errors import DefinitionError, InputError
+from hyperflow.core._node import FunctionNode, NestedNode, Node
 
 if TYPE_CHECKING:
     from hyperflow.core._pipeline import Pipeline
 
-__all__ = ["Plan", "Step", "build_plan"]
+__all__ = ["NestedStep", "Plan", "Step", "build_plan"]
 
 
 @dataclass(slots=True)
 class Step:
-    """One node to execute.
+    """One function node to execute.
 
     ``args`` pairs each parameter with the value name it reads; ``consts`` holds
-    tunable values from the config. A nested pipeline carries its own ``inner`` plan.
+    tunable values from the config. ``inner`` is always ``None`` (see ``NestedStep``).
     """
 
-    node: Node
+    node: FunctionNode
     args: tuple[tuple[str, str], ...]
     consts: dict[str, Any]
-    inner: Plan | None = None
+    inner: None = None
+
+    def kwargs(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The call's keyword arguments: config constants plus the values it reads."""
+        kwargs = dict(self.consts) if self.consts else {}
+        for p, src in self.args:
+            kwargs[p] = values[src]
+        return kwargs
+
+
+@dataclass(slots=True)
+class NestedStep:
+    """A nested pipeline to execute as one node, with its own ``inner`` plan."""
+
+    node: NestedNode
+    args: tuple[tuple[str, str], ...]
+    consts: dict[str, Any]
+    inner: Plan
+
+    def kwargs(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The outer values the nested pipeline reads, by outer parameter name."""
+        return {p: values[src] for p, src in self.args}
 
 
 @dataclass(slots=True)
@@ -36,7 +57,7 @@ class Plan:
 
     pipeline: Pipeline
     config: dict[str, Any]
-    steps: list[Step]
+    steps: list[Step | NestedStep]
     outputs: tuple[str, ...]
     inputs: tuple[str, ...] = field(default=())
 
@@ -76,6 +97,36 @@ def build_plan(
                 f"pipeline {pipeline.name!r} has no output {out!r}{hint} "
                 f"(outputs: {', '.join(producers)})"
             )
+    selected = _select(pipeline, config, requested, given)
+    index = pipeline.order_index
+    steps: list[Step | NestedStep] = []
+    for node in sorted(selected, key=lambda n: index[n.key]):
+        args = tuple((p, p) for p in node.dependencies if p in producers or p in given)
+        if isinstance(node, NestedNode):
+            steps.append(_nested_step(node, config, args, given))
+        elif isinstance(node, FunctionNode):
+            prefix = node.config_prefix + "."
+            consts = {p: config[prefix + p] for p in node.tunables}
+            steps.append(Step(node, args, consts))
+        else:
+            raise DefinitionError(
+                f"node {node.key!r} is a {type(node).__name__}, which cannot run; "
+                "build nodes from functions or nested pipelines"
+            )
+    return Plan(pipeline, dict(config), steps, requested, tuple(sorted(given)))
+
+
+def _select(
+    pipeline: Pipeline,
+    config: Mapping[str, Any],
+    requested: tuple[str, ...],
+    given: Collection[str],
+) -> list[Node]:
+    """The active producers that ``requested`` needs, walking back from it.
+
+    Raises ``InputError`` naming every missing input at once.
+    """
+    producers = pipeline.producers
     selected: dict[str, Node] = {}
     missing: dict[str, list[str]] = {}
     stack = list(requested)
@@ -101,17 +152,7 @@ def build_plan(
                 missing.setdefault(p, []).append(chosen.key)
     if missing:
         raise InputError(_missing_message(pipeline, missing))
-    index = pipeline.order_index
-    steps: list[Step] = []
-    for node in sorted(selected.values(), key=lambda n: index[n.key]):
-        args = tuple((p, p) for p in node.dependencies if p in producers or p in given)
-        if isinstance(node, NestedNode):
-            steps.append(_nested_step(node, config, args, given))
-        else:
-            prefix = node.config_prefix + "."
-            consts = {p: config[prefix + p] for p in node.tunables}
-            steps.append(Step(node, args, consts))
-    return Plan(pipeline, dict(config), steps, requested, tuple(sorted(given)))
+    return list(selected.values())
 
 
 def _nested_step(
@@ -119,9 +160,9 @@ def _nested_step(
     config: Mapping[str, Any],
     args: tuple[tuple[str, str], ...],
     given: Collection[str],
-) -> Step:
+) -> NestedStep:
     prefix = node.config_prefix + "."
     inner_config = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
     inner_given = [node.input_map[p] for p, _ in args]
     inner = build_plan(node.pipeline, inner_config, list(node.inner_outputs), inner_given)
-    return Step(node, args, {}, inner)
+    return NestedStep(node, args, {}, inner)

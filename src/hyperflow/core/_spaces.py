@@ -6,14 +6,17 @@ parameter keeps a real Python default, which must lie in the space.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from hyperflow._errors import SpaceError
 
 __all__ = ["Bool", "Choice", "Float", "Int", "Space"]
+
+_V = TypeVar("_V")
 
 
 class Space:
@@ -35,16 +38,35 @@ class Space:
         """A JSON-able description of the domain (used by tracking and pictures)."""
         raise NotImplementedError
 
-    def check(self, value: Any, *, key: str) -> Any:
-        """Return ``value`` if it lies in the domain, else raise a ``ConfigError``."""
+    def expected_type(self, value: Any) -> str | None:
+        """What type the domain expects when ``value`` has the wrong type, else ``None``."""
+        return None
+
+    def check(self, value: _V, *, key: str) -> _V:
+        """Return ``value`` if it lies in the domain, else raise a ``ConfigError``.
+
+        The error names the key and the value, and either the expected type (a
+        value of the wrong type) or the domain (a value outside it).
+        """
         from hyperflow._errors import ConfigError
 
-        if not self.contains(value):
+        if self.contains(value):
+            return value
+        expected = self.expected_type(value)
+        if expected is not None:
             raise ConfigError(
-                f"config value {value!r} for {key!r} is outside its domain {self.describe()}; "
-                f"choose a value in that domain"
+                f"config key {key!r} expects {expected}, but got {value!r} of type "
+                f"{type(value).__name__}; choose a value in {self.describe()}",
+                key=key,
             )
-        return value
+        hint = self._hint(value) or "; choose a value in that domain"
+        raise ConfigError(
+            f"config value {value!r} for {key!r} is outside its domain {self.describe()}{hint}",
+            key=key,
+        )
+
+    def _hint(self, value: Any) -> str:
+        return ""
 
 
 def _is_int(value: Any) -> bool:
@@ -53,6 +75,11 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    """A value's type family: numbers (not bools) are one family, as ``Choice`` allows 1 for 1.0."""
+    return "number" if _is_number(value) else type(value).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +122,9 @@ class Int(Space):
             and self.low <= value <= self.high
             and (value - self.low) % self.step == 0
         )
+
+    def expected_type(self, value: Any) -> str | None:
+        return None if _is_int(value) else "an int"
 
     def describe(self) -> str:
         extra = f", step={self.step}" if self.step != 1 else ""
@@ -159,6 +189,9 @@ class Float(Space):
         k = (value - self.low) / self.step
         return bool(abs(k - round(k)) < 1e-8)
 
+    def expected_type(self, value: Any) -> str | None:
+        return None if _is_number(value) else "a float (or an int)"
+
     def describe(self) -> str:
         extra = ", log=True" if self.log else ""
         extra += f", step={self.step}" if self.step is not None else ""
@@ -209,6 +242,20 @@ class Choice(Space):
             _is_number(value) and any(_is_number(o) and o == value for o in self.options)
         )
 
+    def expected_type(self, value: Any) -> str | None:
+        kinds = {_kind(o) for o in self.options}
+        if _kind(value) in kinds:
+            return None
+        names = sorted({type(o).__name__ for o in self.options})
+        return "one of the options (" + " or ".join(names) + ")"
+
+    def _hint(self, value: Any) -> str:
+        if not isinstance(value, str):
+            return ""
+        texts = [o for o in self.options if isinstance(o, str)]
+        close = difflib.get_close_matches(value, texts, n=1)
+        return f"; did you mean {close[0]!r}?" if close else ""
+
     def describe(self) -> str:
         return "Choice(" + ", ".join(repr(o) for o in self.options) + ")"
 
@@ -230,6 +277,9 @@ class Bool(Space):
 
     def contains(self, value: Any) -> bool:
         return isinstance(value, bool)
+
+    def expected_type(self, value: Any) -> str | None:
+        return None if isinstance(value, bool) else "a bool (True or False)"
 
     def describe(self) -> str:
         return "Bool()"

@@ -18,7 +18,7 @@ from typing import Any
 import xxhash
 
 from hyperflow._errors import FingerprintError
-from hyperflow.core import Step
+from hyperflow.core import NestedStep, Step
 from hyperflow.engine._cache import Cache
 from hyperflow.engine._codeversion import node_version
 from hyperflow.engine._fingerprint import digest
@@ -31,17 +31,15 @@ log = logging.getLogger("hyperflow.cache")
 class CacheState:
     """Fingerprints, deferred values and keys of one ``Execution.run`` call."""
 
-    __slots__ = ("cache", "compute", "deferred", "failed", "fps", "steps", "values")
+    __slots__ = ("cache", "compute", "deferred", "failed", "fps", "values")
 
     def __init__(
         self,
         cache: Cache,
-        steps: list[Step],
         values: dict[str, Any],
         compute: Callable[[Step, dict[str, Any]], Any],
     ) -> None:
         self.cache = cache
-        self.steps = steps
         self.values = values
         self.compute = compute  # runs a step's function with kwargs, returns its value
         self.fps: dict[str, bytes] = {}
@@ -70,7 +68,7 @@ class CacheState:
 
     def version(self, step: Step) -> str:
         node = step.node
-        return node_version(node.func, node.version)  # type: ignore[attr-defined]
+        return node_version(node.func, node.version)
 
     def hit(self, step: Step, key: str | None) -> bool:
         """Record a hit (value deferred) and return True, or return False on a miss."""
@@ -95,16 +93,13 @@ class CacheState:
         self.fps[step.node.provides[0]] = d
         self.cache.save(key, value, d.hex())
 
-    def kwargs(self, step: Step) -> dict[str, Any]:
+    def kwargs(self, step: Step | NestedStep) -> dict[str, Any]:
         """The step's arguments, loading deferred values first."""
         values = self.values
         missing = [src for _, src in step.args if src not in values]
         if missing:
             self.materialize(missing)
-        kwargs = dict(step.consts) if step.consts else {}
-        for p, src in step.args:
-            kwargs[p] = values[src]
-        return kwargs
+        return step.kwargs(values)
 
     def materialize(self, names: list[str]) -> None:
         """Make every name in ``names`` available in ``values`` (load, else recompute)."""
@@ -128,11 +123,8 @@ class CacheState:
             if need:
                 stack.extend(need)
                 continue
-            kwargs = dict(step.consts) if step.consts else {}
-            for p, src in step.args:
-                kwargs[p] = values[src]
             t0 = perf_counter()
-            value = self.compute(step, kwargs)
+            value = self.compute(step, step.kwargs(values))
             log.debug("recomputed %r in %.3fs", name, perf_counter() - t0)
             values[name] = value
             self.save(step, key, value)

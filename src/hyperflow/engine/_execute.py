@@ -1,22 +1,26 @@
-"""Executing a plan: a lean sequential loop, or a ready-queue over any Executor.
+"""Executing a plan: one step function, driven inline or over any Executor.
 
-Both are iterative. In the sequential loop the per-node cost is one kwargs
-dict, one call and two clock reads. With an executor, every node whose inputs
-are ready is submitted at once, so independent branches overlap and the wall
-time approaches the longest path.
+Every step goes through the same two halves: ``_begin`` (cache look-up, nested
+pipelines, arguments) and ``_end`` (check, store, cache save, timings, hooks).
+Without an executor the steps run inline between the two, in plan order; the
+per-node cost is one kwargs dict, one call and two clock reads. With an
+executor, every step whose inputs are ready is submitted at once, so
+independent branches overlap and the wall time approaches the longest path.
+Both drivers are iterative.
 """
 
 from __future__ import annotations
 
 import logging
 import pickle
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from time import perf_counter
 from typing import Any
 
 from hyperflow._errors import NodeCheckError, NodeError
-from hyperflow.core import NestedNode, Plan, Step
+from hyperflow.core import NestedStep, Plan, Step
 from hyperflow.engine._cache import Cache
 from hyperflow.engine._cached import CacheState
 from hyperflow.engine._check import apply_check, describe_check_failure
@@ -27,8 +31,11 @@ __all__ = ["Execution", "call_node"]
 
 log = logging.getLogger("hyperflow.engine")
 
+# A function step ready to call: (step, node key, kwargs, code version, cache key).
+_Call = tuple[Step, str, dict[str, Any], str | None, str | None]
 
-def call_node(func: Any, kwargs: dict[str, Any]) -> tuple[Any, float]:
+
+def call_node(func: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[Any, float]:
     """Call a node function and time it (runs in executor workers too)."""
     t0 = perf_counter()
     value = func(**kwargs)
@@ -39,6 +46,13 @@ def _fail(key: str, exc: BaseException) -> NodeError:
     err = NodeError(f"node {key!r} failed: {type(exc).__name__}: {exc}", node=key)
     err.__cause__ = exc
     return err
+
+
+def _call_inline(step: Step, kwargs: dict[str, Any], key: str) -> tuple[Any, float]:
+    try:
+        return call_node(step.node.func, kwargs)
+    except Exception as exc:
+        raise _fail(key, exc) from exc
 
 
 def run_check(key: str, check: Any, value: Any) -> None:
@@ -72,17 +86,99 @@ class Execution:
         self.timings: dict[str, float] = {}
         self.cache_hits: dict[str, bool] = {}
 
+    # -- entry point ---------------------------------------------------------------------
+    def run(self, plan: Plan, inputs: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+        """Execute ``plan`` and return every value it computed (inputs included)."""
+        values = dict(inputs)
+        cache = self.cache
+        st = None if cache is None else CacheState(cache, values, _recompute(prefix))
+        if self.executor is None:
+            begin, end, clock = self._begin, self._end, perf_counter  # the hot loop
+            for step in plan.steps:
+                call = begin(step, values, prefix, st)
+                if call is None:
+                    continue
+                t0 = clock()  # call_node, inlined
+                try:
+                    value = call[0].node.func(**call[2])
+                except Exception as exc:
+                    raise _fail(call[1], exc) from exc
+                end(call, value, clock() - t0, values, st)
+        else:
+            self._run_concurrent(plan.steps, values, prefix, st, self.executor)
+        if st is not None:
+            st.materialize(list(plan.outputs))
+        return values
+
+    # -- the step, in two halves ---------------------------------------------------------
+    def _begin(
+        self,
+        step: Step | NestedStep,
+        values: dict[str, Any],
+        prefix: str,
+        st: CacheState | None,
+    ) -> _Call | None:
+        """Resolve a step up to its call: ``None`` when it is done already (hit, nested)."""
+        key = prefix + step.node.key if prefix else step.node.key
+        if isinstance(step, NestedStep):  # run inline: it uses the executor too
+            kwargs = step.kwargs(values) if st is None else st.kwargs(step)
+            t0 = perf_counter()
+            value = self._run_nested(step, kwargs, key)
+            self._store_nested(values, step, value)
+            self._finished(key, perf_counter() - t0, False, step)
+            return None
+        if st is None:
+            return (step, key, step.kwargs(values), None, None)
+        if not step.node.cache:
+            return (step, key, st.kwargs(step), None, None)
+        t0 = perf_counter()
+        version = st.version(step)
+        ck = st.key(step, version)
+        if st.hit(step, ck):  # looked up here, in the coordinator
+            self._finished(key, perf_counter() - t0, True, step, version)
+            return None
+        return (step, key, st.kwargs(step), version, ck)
+
+    def _end(
+        self,
+        call: _Call,
+        value: Any,
+        seconds: float,
+        values: dict[str, Any],
+        st: CacheState | None,
+    ) -> None:
+        """Check, store and cache a step's value, then record its timing."""
+        step, key, _, version, ck = call
+        node = step.node
+        if node.check is not None:
+            run_check(key, node.check, value)
+        values[node.provides[0]] = value
+        if ck is not None and st is not None:
+            st.save(step, ck, value)
+        if self.hooks:
+            self._finished(key, seconds, False, step, version)
+        else:  # the same bookkeeping, without a call: this is the hot loop
+            timings = self.timings
+            timings[key] = timings.get(key, 0.0) + seconds
+            self.cache_hits[key] = False
+
     # -- bookkeeping ---------------------------------------------------------------------
     def _finished(
-        self, key: str, seconds: float, hit: bool, step: Step, version: str | None = None
+        self,
+        key: str,
+        seconds: float,
+        hit: bool,
+        step: Step | NestedStep,
+        version: str | None = None,
     ) -> None:
-        self.timings[key] = self.timings.get(key, 0.0) + seconds
+        timings = self.timings
+        timings[key] = timings.get(key, 0.0) + seconds
         self.cache_hits[key] = hit
         if not self.hooks:
             return
-        if version is None and step.inner is None:
+        if version is None and isinstance(step, Step):
             try:
-                version = node_version(step.node.func, step.node.version)  # type: ignore[attr-defined]
+                version = node_version(step.node.func, step.node.version)
             except Exception:  # pragma: no cover - a version is informative only
                 log.exception("cannot compute the code version of %r", key)
         for h in self.hooks:
@@ -97,132 +193,27 @@ class Execution:
             except Exception:  # a hook must never break a run
                 log.exception("hook %r failed in node_finished", h)
 
-    def _store(self, values: dict[str, Any], step: Step, key: str, value: Any) -> None:
-        node = step.node
-        if node.check is not None:
-            run_check(key, node.check, value)
-        provides = node.provides
+    @staticmethod
+    def _store_nested(values: dict[str, Any], step: NestedStep, value: Any) -> None:
+        provides = step.node.provides
         if len(provides) == 1:
             values[provides[0]] = value
         else:
             values.update(zip(provides, value, strict=True))
 
-    # -- entry point ---------------------------------------------------------------------
-    def run(self, plan: Plan, inputs: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-        """Execute ``plan`` and return every value it computed (inputs included)."""
-        if self.executor is None:
-            if self.cache is None:
-                return self._run_sequential(plan, dict(inputs), prefix)
-            return self._run_cached(plan, dict(inputs), prefix, self.cache)
-        return self._run_concurrent(plan, dict(inputs), prefix, self.executor)
-
-    def _kwargs(self, step: Step, values: dict[str, Any]) -> dict[str, Any]:
-        kwargs = dict(step.consts) if step.consts else {}
-        for p, src in step.args:
-            kwargs[p] = values[src]
-        return kwargs
-
-    def _run_sequential(self, plan: Plan, values: dict[str, Any], prefix: str) -> dict[str, Any]:
-        timings = self.timings
-        hits = self.cache_hits
-        hooks = self.hooks
-        for step in plan.steps:
-            node = step.node
-            key = prefix + node.key if prefix else node.key
-            kwargs = dict(step.consts) if step.consts else {}
-            for p, src in step.args:
-                kwargs[p] = values[src]
-            if step.inner is not None:
-                t0 = perf_counter()
-                value: Any = self._run_nested(step, kwargs, key)
-                seconds = perf_counter() - t0
-            else:
-                t0 = perf_counter()
-                try:
-                    value = node.func(**kwargs)  # type: ignore[attr-defined]
-                except Exception as exc:
-                    raise _fail(key, exc) from exc
-                seconds = perf_counter() - t0
-            if node.check is not None or len(node.provides) != 1:
-                self._store(values, step, key, value)
-            else:
-                values[node.provides[0]] = value
-            if hooks:
-                self._finished(key, seconds, False, step)
-            else:
-                timings[key] = timings.get(key, 0.0) + seconds
-                hits[key] = False
-        return values
-
-    def _computer(self, prefix: str) -> Any:
-        def compute(step: Step, kwargs: dict[str, Any]) -> Any:
-            key = prefix + step.node.key
-            try:
-                value = step.node.func(**kwargs)  # type: ignore[attr-defined]
-            except Exception as exc:
-                raise _fail(key, exc) from exc
-            if step.node.check is not None:
-                run_check(key, step.node.check, value)
-            return value
-
-        return compute
-
-    def _run_cached(
-        self, plan: Plan, values: dict[str, Any], prefix: str, cache: Cache
-    ) -> dict[str, Any]:
-        """The sequential loop with cache look-ups; hit values are loaded only when needed."""
-        compute = self._computer(prefix)
-        st = CacheState(cache, plan.steps, values, compute)
-        for step in plan.steps:
-            node = step.node
-            key = prefix + node.key
-            t0 = perf_counter()
-            if step.inner is not None or not node.cache:
-                kwargs = st.kwargs(step)
-                t0 = perf_counter()
-                if step.inner is not None:
-                    value: Any = self._run_nested(step, kwargs, key)
-                    self._store(values, step, key, value)
-                else:
-                    values[node.provides[0]] = compute(step, kwargs)
-                self._finished(key, perf_counter() - t0, False, step)
-                continue
-            version = st.version(step)
-            ck = st.key(step, version)
-            if st.hit(step, ck):
-                self._finished(key, perf_counter() - t0, True, step, version)
-                continue
-            kwargs = st.kwargs(step)
-            t0 = perf_counter()
-            value = compute(step, kwargs)
-            seconds = perf_counter() - t0
-            values[node.provides[0]] = value
-            st.save(step, ck, value)
-            self._finished(key, seconds, False, step, version)
-        st.materialize(list(plan.outputs))
-        return values
-
+    # -- the concurrent driver -----------------------------------------------------------
     def _run_concurrent(
-        self, plan: Plan, values: dict[str, Any], prefix: str, executor: Executor
-    ) -> dict[str, Any]:
-        steps = plan.steps
-        producer_of: dict[str, int] = {}
-        for i, s in enumerate(steps):
-            for out in s.node.provides:
-                producer_of[out] = i
-        waiting: list[int] = [0] * len(steps)
-        users: list[list[int]] = [[] for _ in steps]
-        for i, s in enumerate(steps):
-            for _, src in s.args:
-                j = producer_of.get(src)
-                if j is not None:
-                    waiting[i] += 1
-                    users[j].append(i)
-        ready = [i for i, w in enumerate(waiting) if w == 0]
-        running: dict[Future[tuple[Any, float]], int] = {}
-        cache = self.cache
-        st = None if cache is None else CacheState(cache, steps, values, self._computer(prefix))
-        keys: dict[int, tuple[str, str | None]] = {}  # step -> (code version, cache key)
+        self,
+        steps: list[Step | NestedStep],
+        values: dict[str, Any],
+        prefix: str,
+        st: CacheState | None,
+        executor: Executor,
+    ) -> None:
+        """Submit every step whose inputs are ready; finish them as they complete."""
+        waiting, users = _dependents(steps)
+        ready = deque(i for i, w in enumerate(waiting) if w == 0)
+        running: dict[Future[tuple[Any, float]], tuple[int, _Call]] = {}
 
         def release(i: int) -> None:
             for u in users[i]:
@@ -233,63 +224,26 @@ class Execution:
         try:
             while ready or running:
                 while ready:
-                    i = ready.pop(0)
-                    step = steps[i]
-                    key = prefix + step.node.key
-                    if st is not None and step.inner is None and step.node.cache:
-                        t0 = perf_counter()
-                        version = st.version(step)
-                        ck = st.key(step, version)
-                        if st.hit(step, ck):  # looked up here, in the coordinator
-                            self._finished(key, perf_counter() - t0, True, step, version)
-                            release(i)
-                            continue
-                        keys[i] = (version, ck)
-                    kwargs = self._kwargs(step, values) if st is None else st.kwargs(step)
-                    if step.inner is not None:  # nested: run inline, it uses the executor too
-                        t0 = perf_counter()
-                        value = self._run_nested(step, kwargs, key)
-                        self._store(values, step, key, value)
-                        self._finished(key, perf_counter() - t0, False, step)
+                    i = ready.popleft()
+                    call = self._begin(steps[i], values, prefix, st)
+                    if call is None:
                         release(i)
-                        continue
-                    try:
-                        fut = executor.submit(call_node, step.node.func, kwargs)  # type: ignore[attr-defined]
-                    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                        raise _unpicklable(key, exc) from exc
-                    running[fut] = i
+                    else:
+                        running[_submit(executor, call)] = (i, call)
                 if not running:
                     continue
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    i = running.pop(fut)
-                    step = steps[i]
-                    key = prefix + step.node.key
-                    try:
-                        value, seconds = fut.result()
-                    except pickle.PicklingError as exc:
-                        raise _unpicklable(key, exc) from exc
-                    except Exception as exc:
-                        if _looks_unpicklable(exc):
-                            raise _unpicklable(key, exc) from exc
-                        raise _fail(key, exc) from exc
-                    self._store(values, step, key, value)
-                    done_version: str | None = None
-                    if st is not None and i in keys:
-                        done_version, ck = keys.pop(i)
-                        st.save(step, ck, value)
-                    self._finished(key, seconds, False, step, done_version)
+                    i, call = running.pop(fut)
+                    value, seconds = _outcome(fut, call[1])
+                    self._end(call, value, seconds, values, st)
                     release(i)
-            if st is not None:
-                st.materialize(list(plan.outputs))
         finally:
             for fut in running:
                 fut.cancel()
-        return values
 
-    def _run_nested(self, step: Step, kwargs: dict[str, Any], key: str) -> Any:
+    def _run_nested(self, step: NestedStep, kwargs: dict[str, Any], key: str) -> Any:
         node = step.node
-        assert isinstance(node, NestedNode) and step.inner is not None
         inner_inputs = {node.input_map[p]: v for p, v in kwargs.items()}
         inner_outs = list(node.inner_outputs)
         if not node.map_over:
@@ -323,6 +277,55 @@ class Execution:
             for bucket, o in zip(results, inner_outs, strict=True):
                 bucket.append(vals[o])
         return results[0] if len(results) == 1 else tuple(results)
+
+
+def _recompute(prefix: str) -> Callable[[Step, dict[str, Any]], Any]:
+    """How the cache recomputes a value it cannot load: the same call and check."""
+
+    def compute(step: Step, kwargs: dict[str, Any]) -> Any:
+        key = prefix + step.node.key
+        value, _ = _call_inline(step, kwargs, key)
+        if step.node.check is not None:
+            run_check(key, step.node.check, value)
+        return value
+
+    return compute
+
+
+def _dependents(steps: list[Step | NestedStep]) -> tuple[list[int], list[list[int]]]:
+    """Per step: how many steps it waits for, and which steps wait for it."""
+    producer_of: dict[str, int] = {}
+    for i, s in enumerate(steps):
+        for out in s.node.provides:
+            producer_of[out] = i
+    waiting: list[int] = [0] * len(steps)
+    users: list[list[int]] = [[] for _ in steps]
+    for i, s in enumerate(steps):
+        for _, src in s.args:
+            j = producer_of.get(src)
+            if j is not None:
+                waiting[i] += 1
+                users[j].append(i)
+    return waiting, users
+
+
+def _submit(executor: Executor, call: _Call) -> Future[tuple[Any, float]]:
+    step, key, kwargs = call[0], call[1], call[2]
+    try:
+        return executor.submit(call_node, step.node.func, kwargs)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise _unpicklable(key, exc) from exc
+
+
+def _outcome(fut: Future[tuple[Any, float]], key: str) -> tuple[Any, float]:
+    try:
+        return fut.result()
+    except pickle.PicklingError as exc:
+        raise _unpicklable(key, exc) from exc
+    except Exception as exc:
+        if _looks_unpicklable(exc):
+            raise _unpicklable(key, exc) from exc
+        raise _fail(key, exc) from exc
 
 
 def _looks_unpicklable(exc: BaseException) -> bool:

@@ -21,8 +21,9 @@ class RunResult(Mapping[str, Any]):
         config: the resolved config (every active key, defaults filled in).
         timings: wall seconds per executed node key (nested as ``"prep.clean"``).
         cache_hits: per executed node key, whether its value came from the cache.
-        errors: the failing node key when the run failed (a failed run raises, so this
-            is set on results handed to hooks only, and on ``NodeError.result``).
+        failed_node: the failing node key when the run failed, else ``None`` (a failed
+            run raises, so this is set on results handed to hooks only, and on
+            ``NodeError.result``).
         source: the ``Pipeline`` that ran (``None`` when built by hand).
     """
 

@@ -9,7 +9,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from hyperflow._errors import NodeError
-from hyperflow.core import Pipeline, Plan
+from hyperflow.core import NestedStep, Pipeline, Plan
 from hyperflow.engine._cache import Cache
 from hyperflow.engine._codeversion import node_version
 from hyperflow.engine._execute import Execution
@@ -30,10 +30,10 @@ def plan_code_versions(plan: Plan, prefix: str = "") -> dict[str, str]:
         p, pre = stack.pop()
         for step in p.steps:
             key = pre + step.node.key
-            if step.inner is not None:
+            if isinstance(step, NestedStep):
                 stack.append((step.inner, key + "."))
             else:
-                out[key] = node_version(step.node.func, step.node.version)  # type: ignore[attr-defined]
+                out[key] = node_version(step.node.func, step.node.version)
     return out
 
 

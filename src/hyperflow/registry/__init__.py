@@ -5,6 +5,7 @@ A registered model is an inference pipeline plus the fitted artifacts of one run
 
 from hyperflow.registry._api import (
     CodeVersionWarning,
+    RecomputedArtifactWarning,
     RegistrySource,
     archive,
     delete,
@@ -16,6 +17,7 @@ from hyperflow.registry._api import (
     pipeline_code_version,
     record_suite_result,
     register,
+    remove_alias,
     rollback,
     search,
     set_alias,
@@ -23,7 +25,6 @@ from hyperflow.registry._api import (
     suite_results,
     versions,
 )
-from hyperflow.registry._catalog import AliasMove, ModelVersion
 from hyperflow.registry._predictor import (
     ModelSource,
     PredictionInputError,
@@ -31,19 +32,24 @@ from hyperflow.registry._predictor import (
     RowSchema,
     StaticSource,
 )
-from hyperflow.registry._semver import SemVer, bump
+from hyperflow.registry._semver import Bump, SemVer, bump
+from hyperflow.store import AliasAction, AliasMove, ModelVersion, VersionStatus
 
 __all__ = [
+    "AliasAction",
     "AliasMove",
+    "Bump",
     "CodeVersionWarning",
     "ModelSource",
     "ModelVersion",
     "PredictionInputError",
     "Predictor",
+    "RecomputedArtifactWarning",
     "RegistrySource",
     "RowSchema",
     "SemVer",
     "StaticSource",
+    "VersionStatus",
     "archive",
     "bump",
     "delete",
@@ -55,6 +61,7 @@ __all__ = [
     "pipeline_code_version",
     "record_suite_result",
     "register",
+    "remove_alias",
     "rollback",
     "search",
     "set_alias",

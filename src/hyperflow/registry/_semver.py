@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from hyperflow._errors import RegistryError
 
-__all__ = ["SemVer", "bump"]
+__all__ = ["BUMPS", "Bump", "SemVer", "bump", "bump_part"]
 
 _RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
     r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
 )
-BUMPS = ("major", "minor", "patch")
+
+
+class Bump(StrEnum):
+    """Which part of a semantic version ``register`` increments."""
+
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+
+
+BUMPS = tuple(b.value for b in Bump)
+
+
+def bump_part(part: Bump | str) -> Bump:
+    """``part`` as a :class:`Bump`, or ``RegistryError`` naming the accepted values."""
+    try:
+        return Bump(part)
+    except ValueError:
+        raise RegistryError(
+            f"bump must be one of {', '.join(BUMPS)}, but got {part!r}"
+        ) from None
 
 
 @dataclass(frozen=True, order=False)
@@ -86,14 +107,13 @@ class SemVer:
         return "-".join(parts)[:400]
 
 
-def bump(latest: SemVer | None, part: str) -> SemVer:
+def bump(latest: SemVer | None, part: Bump | str) -> SemVer:
     """The next version after ``latest`` (``None``: nothing yet, start from 0.0.0).
 
     A prerelease of the target is finalized rather than skipped: bumping ``minor``
     from ``1.3.0-rc.1`` gives ``1.3.0``.
     """
-    if part not in BUMPS:
-        raise RegistryError(f"bump must be one of {', '.join(BUMPS)}, but got {part!r}")
+    part = bump_part(part)
     base = latest or SemVer(0, 0, 0)
     if base.prerelease:
         release = SemVer(base.major, base.minor, base.patch)

@@ -8,7 +8,10 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
 * :func:`serialize` / :func:`deserialize`: safe formats per type;
 * :func:`find_project_root`, :func:`resolve_store_url`, :func:`resolve_artifact_root`;
 * :class:`PredictionLog` (:class:`SQLPredictionLog`, :class:`InMemoryPredictionLog`) and
-  :func:`get_prediction_log`: the served-prediction log, written by serving.
+  :func:`get_prediction_log`: the served-prediction log, written by serving;
+* :class:`RegistryStore` (:class:`SQLRegistryStore`, from ``store.registry_store()``):
+  model versions, aliases and their history, written by the registry;
+* :func:`parse_where`: the one filter language of every search.
 """
 
 from hyperflow.store._artifacts import FileArtifactStore
@@ -20,6 +23,7 @@ from hyperflow.store._base import (
     MetricPoint,
     NodeRecord,
     RunRecord,
+    RunStatus,
 )
 from hyperflow.store._factory import get_artifact_store, get_store
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
@@ -35,12 +39,25 @@ from hyperflow.store._project import (
     DEFAULT_ARTIFACTS,
     DEFAULT_STORE_URL,
     find_project_root,
+    note_untracked,
     project_config,
     resolve_artifact_root,
     resolve_store_url,
     store_configured,
+    store_exists,
+    tracking_default,
+    untracked_hint,
 )
-from hyperflow.store._query import Condition, QueryError, parse_where
+from hyperflow.store._query import Condition, QueryError, parse_where, where_keys
+from hyperflow.store._registry_base import (
+    AliasAction,
+    AliasMove,
+    ModelVersion,
+    NewVersion,
+    RegistryStore,
+    VersionStatus,
+)
+from hyperflow.store._registry_sql import SQLRegistryStore
 from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
 from hyperflow.store._sql import SQLStore
 
@@ -50,6 +67,8 @@ __all__ = [
     "FORMATS",
     "HEAD",
     "RUN_STATUSES",
+    "AliasAction",
+    "AliasMove",
     "ArtifactRecord",
     "ArtifactStore",
     "Condition",
@@ -58,25 +77,36 @@ __all__ = [
     "InMemoryPredictionLog",
     "MetadataStore",
     "MetricPoint",
+    "ModelVersion",
+    "NewVersion",
     "NodeRecord",
     "PredictionLog",
     "PredictionRecord",
     "QueryError",
+    "RegistryStore",
     "RunRecord",
+    "RunStatus",
     "SQLPredictionLog",
+    "SQLRegistryStore",
     "SQLStore",
+    "VersionStatus",
     "current_revision",
     "deserialize",
     "find_project_root",
     "get_artifact_store",
     "get_prediction_log",
     "get_store",
+    "note_untracked",
     "parse_where",
     "project_config",
     "resolve_artifact_root",
     "resolve_store_url",
     "serialize",
     "store_configured",
+    "store_exists",
+    "tracking_default",
     "type_name",
+    "untracked_hint",
     "upgrade",
+    "where_keys",
 ]

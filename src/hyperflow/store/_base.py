@@ -11,7 +11,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hyperflow.store._registry_base import RegistryStore
 
 __all__ = [
     "RUN_STATUSES",
@@ -21,9 +25,30 @@ __all__ = [
     "MetricPoint",
     "NodeRecord",
     "RunRecord",
+    "RunStatus",
 ]
 
-RUN_STATUSES = ("running", "finished", "failed")
+class RunStatus(StrEnum):
+    """Where a run stands (a ``str``: ``RunStatus.FINISHED == "finished"``)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+    @classmethod
+    def check(cls, value: RunStatus | str) -> RunStatus:
+        """``value`` as a ``RunStatus``, or ``StoreError`` naming the accepted values."""
+        try:
+            return cls(value)
+        except ValueError:
+            from hyperflow._errors import StoreError
+
+            raise StoreError(
+                f"a run status is one of {', '.join(RUN_STATUSES)}, but got {value!r}"
+            ) from None
+
+
+RUN_STATUSES = tuple(s.value for s in RunStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +92,7 @@ class RunRecord:
     """
 
     run_id: str
-    status: str
+    status: RunStatus | str
     start_time: float
     name: str | None = None
     pipeline: str | None = None
@@ -116,12 +141,12 @@ class MetadataStore(abc.ABC):
         self,
         run_id: str,
         *,
-        status: str,
+        status: RunStatus | str,
         end_time: float,
         error: str | None = None,
         failed_node: str | None = None,
         traceback: str | None = None,
-        expected_status: str | None = None,
+        expected_status: RunStatus | str | None = None,
     ) -> None:
         """Mark a run finished or failed (only if its status is ``expected_status``, if given)."""
 
@@ -178,11 +203,46 @@ class MetadataStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Ids of the runs whose id starts with ``prefix``, sorted (at most ``limit``).
+
+        ``%`` and ``_`` in ``prefix`` are plain characters.
+        """
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its params, metrics, tags, nodes and artifact references.
+
+        Artifact bytes stay (they are content-addressed and may be shared). Raises
+        ``StoreError`` for an unknown run, and for a run that a registered model
+        version was built from (naming the versions).
+        """
+
+    @abc.abstractmethod
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
+        """The sorted keys of ``kind`` (``"metrics"``, ``"params"`` or ``"tags"``) any run has.
+
+        With ``among``, only those of its keys that exist (a cheap check of a few keys).
+        """
+
+    @abc.abstractmethod
     def running_runs(self) -> list[RunRecord]:
         """Runs whose status is still ``running`` (to detect abandoned ones)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (the store may be used again afterwards)."""
+
+    def registry_store(self) -> RegistryStore:
+        """The model registry kept alongside these runs.
+
+        Raises ``StoreError`` for stores that keep no registry (the default).
+        """
+        from hyperflow._errors import StoreError
+
+        raise StoreError(
+            f"the metadata store {self.url!r} keeps no model registry; use a SQL store "
+            "(sqlite:///path.db or postgresql+psycopg://...) for hf.registry"
+        )
 
 
 class ArtifactStore(abc.ABC):

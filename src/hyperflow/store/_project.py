@@ -18,10 +18,14 @@ __all__ = [
     "DEFAULT_ARTIFACTS",
     "DEFAULT_STORE_URL",
     "find_project_root",
+    "note_untracked",
     "project_config",
     "resolve_artifact_root",
     "resolve_store_url",
     "store_configured",
+    "store_exists",
+    "tracking_default",
+    "untracked_hint",
 ]
 
 DEFAULT_STORE_URL = "sqlite:///.hyperflow/hyperflow.db"
@@ -52,6 +56,46 @@ def project_config(start: str | os.PathLike[str] | None = None) -> dict[str, Any
 def store_configured() -> bool:
     """True when ``HYPERFLOW_STORE`` is set or the current directory is inside a project."""
     return bool(os.environ.get("HYPERFLOW_STORE")) or find_project_root() is not None
+
+
+_OFF = ("0", "off", "false", "no")
+
+
+def tracking_default() -> bool:
+    """Whether ``Pipeline.run(track=None)`` records the run: yes unless ``HYPERFLOW_TRACKING``
+    is ``off`` (or ``0``/``false``/``no``). Like MLflow's ``mlruns``, the default store is
+    created on the first write, under the project root or the current directory."""
+    return os.environ.get("HYPERFLOW_TRACKING", "").strip().lower() not in _OFF
+
+
+_untracked: set[str] = set()
+
+
+def note_untracked(run_id: str) -> None:
+    """Remember (in this process) that the run ``run_id`` was not tracked."""
+    _untracked.add(run_id)
+
+
+def untracked_hint(run_id: str) -> str:
+    """Why a run of this process is in no store (tracking was off), or ``""``."""
+    if run_id not in _untracked:
+        return ""
+    return (
+        f"; run {run_id} was made with tracking off (track=False or HYPERFLOW_TRACKING=off), "
+        "so nothing was recorded: run it again with tracking on (the default; track=True)"
+    )
+
+
+def store_exists(url: str | None = None) -> bool:
+    """False only for a SQLite file that was never written (read commands then create nothing)."""
+    resolved = resolve_store_url(url)
+    prefix = "sqlite:///"
+    if not resolved.startswith(prefix):
+        return True
+    path = resolved[len(prefix) :]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return True
+    return Path(path).exists()
 
 
 def _base() -> Path:

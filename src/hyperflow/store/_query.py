@@ -1,31 +1,61 @@
-"""The run filter language of ``search``, compiled to SQL.
+"""The filter language of every ``search`` (runs and model versions), parsed and
+compiled to SQL here, and only here.
 
-``where`` is a boolean expression over fields:
+``where`` is a boolean expression over the fields of a scope:
 
-* ``metrics.<key>`` (latest value), ``params.<key>``, ``tags.<key>``;
-* run attributes: ``run_id``, ``name``, ``pipeline``, ``status``, ``parent_id``,
-  ``start_time``, ``end_time`` (optionally written ``attributes.<name>``).
+* ``runs``: ``metrics.<key>`` (latest value), ``params.<key>``, ``tags.<key>`` and the
+  run attributes ``run_id``, ``name``, ``pipeline``, ``status``, ``parent_id``,
+  ``start_time``, ``end_time`` (optionally written ``attributes.<name>``);
+* ``versions``: ``metrics.<key>``, ``tags.<key>``, ``name``, ``version``, ``alias``
+  (true when any alias of the version, ``latest`` included, matches; ``alias is null``:
+  none points at it), ``status``, ``run_id``, ``description``, ``created_at``.
 
 Comparisons are ``= == != <> < <= > >= like``, ``in (a, b)`` and ``is [not] null``;
 they combine with ``and``, ``or`` and parentheses. Strings are quoted with ``'``
 or ``"``. Example: ``"metrics.f1 > 0.9 and params.model = 'lr'"``.
+
+Limits (a ``QueryError`` names the one exceeded): ``MAX_LENGTH`` characters,
+``MAX_DEPTH`` nested parentheses, ``MAX_CONDITIONS`` comparisons and
+``MAX_IN_VALUES`` values in one ``in (...)``.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from hyperflow._errors import QueryError
 from hyperflow.store import _schema as S
 
-__all__ = ["Condition", "QueryError", "compile_order", "compile_where", "parse_where"]
+__all__ = [
+    "MAX_CONDITIONS",
+    "MAX_DEPTH",
+    "MAX_IN_VALUES",
+    "MAX_LENGTH",
+    "Condition",
+    "QueryError",
+    "compile_order",
+    "compile_version_where",
+    "compile_where",
+    "parse_where",
+    "where_keys",
+]
 
 ATTRIBUTES = ("run_id", "name", "pipeline", "status", "parent_id", "start_time", "end_time")
+VERSION_ATTRIBUTES = ("name", "version", "alias", "status", "run_id", "description", "created_at")
+_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "runs": (ATTRIBUTES, ("metrics", "params", "tags")),
+    "versions": (VERSION_ATTRIBUTES, ("metrics", "tags")),
+}
+MAX_LENGTH = 100_000
+MAX_DEPTH = 50
+MAX_CONDITIONS = 200
+MAX_IN_VALUES = 1_000
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|(?P<str>'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")"
     r"|(?P<op><=|>=|!=|<>|==|=|<|>|\(|\)|,)|(?P<word>[A-Za-z_][\w.\-/]*))"
@@ -45,6 +75,11 @@ Node = Condition | tuple[str, list[Any]]  # ("and"|"or", children)
 
 
 def _tokens(text: str) -> list[tuple[str, Any]]:
+    if len(text) > MAX_LENGTH:
+        raise QueryError(
+            f"the filter is {len(text):,} characters long, over the limit of {MAX_LENGTH:,} "
+            "(MAX_LENGTH); split the search or filter the results in Python"
+        )
     out: list[tuple[str, Any]] = []
     pos = 0
     text = text.rstrip()
@@ -72,10 +107,20 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, scope: str) -> None:
         self.text = text
+        self.scope = scope
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+        self.conditions = 0
+
+    def _limit(self, what: str, count: int, limit: int, name: str) -> None:
+        if count > limit:
+            raise QueryError(
+                f"the filter {_short(self.text)} has more than {limit} {what}, over the limit "
+                f"({name}); simplify it, e.g. with 'field in (...)' or several searches"
+            )
 
     def peek(self) -> tuple[str, Any] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -87,15 +132,16 @@ class _Parser:
             want = (
                 repr(value) if value is not None else ("a field name" if kind == "field" else kind)
             )
-            raise QueryError(f"in filter {self.text!r}: expected {want} but found {got}")
+            raise QueryError(f"in filter {_short(self.text)}: expected {want} but found {got}")
         self.i += 1
         return tok[1]
 
     def parse(self) -> Node:
         node = self.expr("or")
-        if self.peek() is not None:
+        extra = self.peek()
+        if extra is not None:
             raise QueryError(
-                f"in filter {self.text!r}: unexpected {self.peek()[1]!r}; "  # type: ignore[index]
+                f"in filter {_short(self.text)}: unexpected {extra[1]!r}; "
                 "join conditions with 'and' / 'or'"
             )
         return node
@@ -111,10 +157,15 @@ class _Parser:
     def atom(self) -> Node:
         if self.peek() == ("op", "("):
             self.i += 1
+            self.depth += 1
+            self._limit("nested parentheses", self.depth, MAX_DEPTH, "MAX_DEPTH")
             node = self.expr("or")
             self.take("op", ")")
+            self.depth -= 1
             return node
-        field = _check_field(self.take("field"), self.text)
+        self.conditions += 1
+        self._limit("conditions", self.conditions, MAX_CONDITIONS, "MAX_CONDITIONS")
+        field = _check_field(self.take("field"), self.text, self.scope)
         tok = self.peek()
         if tok == ("kw", "is"):
             self.i += 1
@@ -130,6 +181,7 @@ class _Parser:
             while self.peek() == ("op", ","):
                 self.i += 1
                 values.append(self.take("lit"))
+                self._limit("values in one 'in'", len(values), MAX_IN_VALUES, "MAX_IN_VALUES")
             self.take("op", ")")
             return Condition(field, "in", tuple(values))
         if tok == ("kw", "like"):
@@ -137,26 +189,37 @@ class _Parser:
             return Condition(field, "like", self.take("lit"))
         op = self.take("op")
         if op not in ("=", "==", "!=", "<>", "<", "<=", ">", ">="):
-            raise QueryError(f"in filter {self.text!r}: {op!r} is not a comparison operator")
+            raise QueryError(
+                f"in filter {_short(self.text)}: {op!r} is not a comparison operator"
+            )
         return Condition(field, {"==": "=", "<>": "!="}.get(op, op), self.take("lit"))
 
 
-def _check_field(field: str, text: str) -> str:
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 200 else repr(text[:200]) + f" (... {len(text):,} chars)"
+
+
+def _check_field(field: str, text: str, scope: str = "runs") -> str:
+    attributes, prefixes = _SCOPES[scope]
     if field.startswith("attributes."):
         field = field[len("attributes.") :]
     head, _, rest = field.partition(".")
-    if head in ("metrics", "params", "tags") and rest:
+    if head in prefixes and rest:
         return field
-    if field in ATTRIBUTES:
+    if field in attributes:
         return field
+    close = difflib.get_close_matches(field, [*attributes, *(f"{p}.{field}" for p in prefixes)])
+    hint = f"did you mean {close[0]!r}? " if close else ""
     raise QueryError(
-        f"in {text!r}: unknown field {field!r}; use metrics.<key>, params.<key>, tags.<key> "
-        f"or one of {', '.join(ATTRIBUTES)}"
+        f"in {_short(text)}: unknown field {field!r}; {hint}use "
+        f"{', '.join(p + '.<key>' for p in prefixes)} or one of {', '.join(attributes)}"
     )
 
 
-def parse_where(text: str) -> Node:
+def parse_where(text: str, *, scope: str = "runs") -> Node:
     """Parse a filter into conditions joined by ``("and"|"or", [...])``.
+
+    ``scope`` is ``"runs"`` (the default) or ``"versions"`` (registry fields).
 
     Example:
         >>> from hyperflow.store import parse_where
@@ -164,7 +227,26 @@ def parse_where(text: str) -> Node:
         ('and', [Condition(field='metrics.f1', op='>', value=0.9), \
 Condition(field='params.model', op='=', value='lr')])
     """
-    return _Parser(text).parse()
+    if scope not in _SCOPES:
+        raise QueryError(f"scope must be one of {', '.join(_SCOPES)}, but got {scope!r}")
+    if not isinstance(text, str):
+        raise QueryError(f"a filter is a string such as \"metrics.f1 > 0.9\", not {text!r}")
+    return _Parser(text, scope).parse()
+
+
+def where_keys(node: Node) -> list[tuple[str, str]]:
+    """The ``(kind, key)`` pairs of the ``metrics.``/``params.``/``tags.`` fields in a filter."""
+    out: list[tuple[str, str]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Condition):
+            head, _, key = item.field.partition(".")
+            if head in ("metrics", "params", "tags") and key and (head, key) not in out:
+                out.append((head, key))
+        else:
+            stack.extend(reversed(item[1]))
+    return out
 
 
 def _compare(col: Any, op: str, value: Any) -> Any:
@@ -207,27 +289,91 @@ def _condition(c: Condition) -> Any:
         value = c.value
         if head != "metrics" and col is not S.params.c.num and value is not None:
             value = tuple(str(v) for v in value) if isinstance(value, tuple) else str(value)
+        link = (t.c.run_id == runs.c.run_id, t.c.key == key)
         if c.op in ("is null", "is not null"):
-            present = sa.exists().where(t.c.run_id == runs.c.run_id, t.c.key == key)
-            return ~present if c.op == "is null" else present
-        return (
-            sa.exists()
-            .where(t.c.run_id == runs.c.run_id, t.c.key == key)
-            .where(_compare(col, c.op, value))
-        )
+            return _matching(t, link, present=c.op == "is not null")
+        return _matching(t, (*link, _compare(col, c.op, value)))
     return _compare(runs.c[c.field], c.op, c.value)
 
 
-def compile_where(node: Node) -> Any:
-    """Turn a parsed filter into a SQLAlchemy boolean clause over ``hf_runs``."""
+def _matching(table: Any, where: Sequence[Any], *, present: bool = True) -> Any:
+    """Whether ``table`` has a row matching ``where`` (correlated with the outer query).
+
+    A scalar ``count`` rather than ``EXISTS``: PostgreSQL turns every ``EXISTS`` of
+    an ``and`` chain into a semi-join, and planning ~200 of them took 50 s; scalar
+    subqueries stay subplans, planned in linear time.
+    """
+    count = sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+    return count > 0 if present else count == 0
+
+
+def _compile(node: Node, condition: Callable[[Condition], Any]) -> Any:
     if isinstance(node, Condition):
-        return _condition(node)
+        return condition(node)
     op, parts = node
-    clauses = [compile_where(p) for p in parts]
+    clauses = [_compile(p, condition) for p in parts]
     return sa.and_(*clauses) if op == "and" else sa.or_(*clauses)
 
 
-def compile_order(order_by: str | Sequence[str] | None) -> list[Any]:
+def compile_where(node: Node) -> sa.ColumnElement[bool]:
+    """Turn a parsed ``runs`` filter into a SQLAlchemy boolean clause over ``hf_runs``."""
+    return cast("sa.ColumnElement[bool]", _compile(node, _condition))
+
+
+def _as_text(value: Any) -> Any:
+    if value is None:
+        return None
+    return tuple(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+def _alias_rows() -> Any:
+    """Every (name, version, alias) pair, the virtual ``latest`` included."""
+    mv, aliases = S.model_versions, S.aliases
+    cur, newer = mv.alias("cur"), mv.alias("newer")
+    latest = sa.select(
+        cur.c.name, cur.c.version, sa.cast(sa.literal("latest"), aliases.c.alias.type)
+    ).where(
+        cur.c.status == "active",
+        ~sa.exists().where(
+            newer.c.name == cur.c.name,
+            newer.c.status == "active",
+            newer.c.sort_key > cur.c.sort_key,
+        ),
+    )
+    explicit = sa.select(aliases.c.name, aliases.c.version, aliases.c.alias)
+    return sa.union_all(explicit, latest).subquery("alias_rows")
+
+
+def _version_condition(c: Condition) -> Any:
+    mv = S.model_versions
+    head, _, key = c.field.partition(".")
+    if head in ("metrics", "tags") and key:
+        t = S.version_metrics if head == "metrics" else S.version_tags
+        link = [t.c.name == mv.c.name, t.c.version == mv.c.version, t.c.key == key]
+        value = c.value if head == "metrics" else _as_text(c.value)
+        col = t.c.value
+    elif c.field == "alias":
+        t = _alias_rows()
+        link = [t.c.name == mv.c.name, t.c.version == mv.c.version]
+        value, col = _as_text(c.value), t.c.alias
+    else:
+        if c.field == "version" and c.op in ("<", "<=", ">", ">="):
+            raise QueryError(
+                f"versions compare with =, !=, in, like and is null, not {c.op!r} (their text "
+                "order is not semver precedence); list them with hf.registry.versions(name)"
+            )
+        return _compare(mv.c[c.field], c.op, c.value)
+    if c.op in ("is null", "is not null"):
+        return _matching(t, link, present=c.op == "is not null")
+    return _matching(t, (*link, _compare(col, c.op, value)))
+
+
+def compile_version_where(node: Node) -> sa.ColumnElement[bool]:
+    """Turn a parsed ``versions`` filter into a boolean clause over ``hf_model_versions``."""
+    return cast("sa.ColumnElement[bool]", _compile(node, _version_condition))
+
+
+def compile_order(order_by: str | Sequence[str] | None) -> list[sa.ColumnElement[Any]]:
     """SQLAlchemy ORDER BY clauses for ``"-metrics.f1"``-style fields (nulls last)."""
     runs = S.runs
     if order_by is None:

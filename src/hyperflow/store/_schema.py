@@ -24,6 +24,8 @@ __all__ = [
     "runs",
     "suite_results",
     "tags",
+    "version_metrics",
+    "version_tags",
 ]
 
 VERSION_TABLE = "hyperflow_alembic_version"
@@ -149,6 +151,37 @@ aliases = sa.Table(
     sa.Column("alias", KEY, primary_key=True),
     sa.Column("version", sa.String(128), nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# -- registry search (revision 0005): a version's metrics and tags, one row per key ----------
+def _version_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["name", "version"],
+        ["hf_model_versions.name", "hf_model_versions.version"],
+        ondelete="CASCADE",
+    )
+
+
+version_metrics = sa.Table(
+    "hf_version_metrics",
+    metadata,
+    sa.Column("name", KEY, primary_key=True),
+    sa.Column("version", sa.String(128), primary_key=True),
+    sa.Column("key", KEY, primary_key=True),
+    sa.Column("value", sa.Float, nullable=True),  # NULL: not a finite number
+    _version_fk(),
+    sa.Index("ix_hf_version_metrics_key_value", "key", "value"),
+)
+
+version_tags = sa.Table(
+    "hf_version_tags",
+    metadata,
+    sa.Column("name", KEY, primary_key=True),
+    sa.Column("version", sa.String(128), primary_key=True),
+    sa.Column("key", KEY, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    _version_fk(),
+    sa.Index("ix_hf_version_tags_key", "key"),
 )
 
 alias_history = sa.Table(

@@ -14,14 +14,12 @@ import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from hyperflow._errors import StoreError
 from hyperflow.store import _schema as S
@@ -31,65 +29,18 @@ from hyperflow.store._base import (
     MetricPoint,
     NodeRecord,
     RunRecord,
+    RunStatus,
 )
 from hyperflow.store._migrate import upgrade
 from hyperflow.store._query import compile_order, compile_where, parse_where
+from hyperflow.store._registry_base import RegistryStore
+from hyperflow.store._rows import param_row, run_records
+from hyperflow.store._sqlite import sqlite_setup
 
 __all__ = ["SQLStore"]
 
-_CHUNK = 500
 _METRIC_COLS = ("run_id", "key", "step", "value", "timestamp")
 _LATEST_COLS = ("run_id", "key", "step", "value")
-
-
-_BUSY_SECONDS = 60.0
-
-
-def _set_wal(cur: Any) -> None:
-    """Switch the file to WAL, waiting out other connections doing the same.
-
-    Changing the journal mode needs an exclusive lock, and SQLite answers
-    "database is locked" at once, without its busy handler, while another
-    connection opens or converts a new file; so this retries with backoff.
-    """
-    deadline = time.monotonic() + _BUSY_SECONDS
-    delay = 0.001
-    while True:
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
-def _sqlite_setup(engine: sa.Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=60000")
-        _set_wal(cur)
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _param_row(run_id: str, key: str, value: Any) -> dict[str, Any]:
-    try:
-        encoded = json.dumps(value)
-    except (TypeError, ValueError):
-        encoded = json.dumps(repr(value))
-    num = float(value) if isinstance(value, int | float) else None
-    text = value if isinstance(value, str) else encoded
-    return {"run_id": run_id, "key": str(key), "value": encoded, "text": text, "num": num}
 
 
 class SQLStore(MetadataStore):
@@ -127,7 +78,7 @@ class SQLStore(MetadataStore):
                 "postgresql+psycopg://user@host/db (pip install 'hyperflow[postgres]')"
             ) from exc
         if self.dialect == "sqlite":
-            _sqlite_setup(self.engine)
+            sqlite_setup(self.engine)
         try:
             upgrade(self.engine)
         except sa.exc.OperationalError as exc:
@@ -142,6 +93,7 @@ class SQLStore(MetadataStore):
             self._lock_path = db + ".lock"
         self._lock_fd: int | None = None
         self._lock_pid = 0
+        self._registry: RegistryStore | None = None
         self._up_metrics = self._upsert(
             S.latest_metrics, ["run_id", "key"], ["step", "value"], latest=True
         )
@@ -248,8 +200,16 @@ class SQLStore(MetadataStore):
             finally:
                 raw.close()  # back to the pool
 
+    def registry_store(self) -> RegistryStore:
+        """The model registry in this database (a :class:`SQLRegistryStore`)."""
+        if self._registry is None:
+            from hyperflow.store._registry_sql import SQLRegistryStore
+
+            self._registry = SQLRegistryStore(self)
+        return self._registry
+
     def transaction(self) -> AbstractContextManager[sa.Connection]:
-        """A write transaction for other layers' tables (registry, prediction log).
+        """A write transaction for the store package's other tables (the prediction log).
 
         On SQLite, writers of every process queue on one file lock, so a
         read-then-write inside it cannot lose an update.
@@ -268,7 +228,7 @@ class SQLStore(MetadataStore):
             "run_id": run.run_id,
             "name": run.name,
             "pipeline": run.pipeline,
-            "status": run.status,
+            "status": RunStatus.check(run.status).value,
             "start_time": run.start_time,
             "end_time": run.end_time,
             "parent_id": run.parent_id,
@@ -287,7 +247,7 @@ class SQLStore(MetadataStore):
                 if run.params:
                     conn.execute(
                         self._up_params,
-                        [_param_row(run.run_id, k, v) for k, v in run.params.items()],
+                        [param_row(run.run_id, k, v) for k, v in run.params.items()],
                     )
                 if run.tags:
                     conn.execute(
@@ -306,16 +266,17 @@ class SQLStore(MetadataStore):
         self,
         run_id: str,
         *,
-        status: str,
+        status: RunStatus | str,
         end_time: float,
         error: str | None = None,
         failed_node: str | None = None,
         traceback: str | None = None,
-        expected_status: str | None = None,
+        expected_status: RunStatus | str | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "end_time": end_time, "error": error}
-        values.update(failed_node=failed_node, traceback=traceback)
-        self._update(run_id, values, expected_status)
+        values: dict[str, Any] = {"status": RunStatus.check(status).value}
+        values.update(end_time=end_time, error=error, failed_node=failed_node, traceback=traceback)
+        expected = None if expected_status is None else RunStatus.check(expected_status).value
+        self._update(run_id, values, expected)
 
     def heartbeat(self, run_id: str, when: float) -> None:
         self._update(run_id, {"heartbeat": when})
@@ -347,7 +308,7 @@ class SQLStore(MetadataStore):
         )
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
-        self._write(run_id, self._up_params, [_param_row(run_id, k, v) for k, v in params.items()])
+        self._write(run_id, self._up_params, [param_row(run_id, k, v) for k, v in params.items()])
 
     def log_metrics(self, run_id: str, points: Sequence[MetricPoint]) -> None:
         if not points:
@@ -412,50 +373,12 @@ class SQLStore(MetadataStore):
             )
 
     # -- reads ----------------------------------------------------------------------------
-    def _records(self, conn: sa.Connection, rows: Sequence[Any]) -> list[RunRecord]:
-        recs: dict[str, RunRecord] = {}
-        for r in rows:
-            recs[r.run_id] = RunRecord(
-                run_id=r.run_id,
-                status=r.status,
-                start_time=r.start_time,
-                name=r.name,
-                pipeline=r.pipeline,
-                end_time=r.end_time,
-                parent_id=r.parent_id,
-                error=r.error,
-                failed_node=r.failed_node,
-                traceback=r.traceback,
-                pid=r.pid,
-                host=r.host,
-                heartbeat=r.heartbeat,
-                config=json.loads(r.config) if r.config else {},
-            )
-        ids = list(recs)
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i : i + _CHUNK]
-            for p in conn.execute(
-                sa.select(S.params.c.run_id, S.params.c.key, S.params.c.value).where(
-                    S.params.c.run_id.in_(chunk)
-                )
-            ):
-                recs[p.run_id].params[p.key] = json.loads(p.value)
-            for m in conn.execute(
-                sa.select(
-                    S.latest_metrics.c.run_id, S.latest_metrics.c.key, S.latest_metrics.c.value
-                ).where(S.latest_metrics.c.run_id.in_(chunk))
-            ):
-                recs[m.run_id].metrics[m.key] = m.value
-            for t in conn.execute(sa.select(S.tags).where(S.tags.c.run_id.in_(chunk))):
-                recs[t.run_id].tags[t.key] = t.value
-        return list(recs.values())
-
     def get_run(self, run_id: str) -> RunRecord | None:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(S.runs).where(S.runs.c.run_id == run_id)).all()
             if not rows:
                 return None
-            rec = self._records(conn, rows)[0]
+            rec = run_records(conn, rows)[0]
             rec.lineage = json.loads(rows[0].lineage) if rows[0].lineage else {}
             for n in conn.execute(sa.select(S.nodes).where(S.nodes.c.run_id == run_id)):
                 rec.nodes[n.key] = NodeRecord(n.key, n.seconds, bool(n.cache_hit), n.code_version)
@@ -494,11 +417,50 @@ class SQLStore(MetadataStore):
         if limit is not None:
             stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
-            return self._records(conn, conn.execute(stmt).all())
+            return run_records(conn, conn.execute(stmt).all())
+
+    def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = (
+            sa.select(S.runs.c.run_id)
+            .where(S.runs.c.run_id.like(escaped + "%", escape="\\"))
+            .order_by(S.runs.c.run_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(stmt)]
+
+    def delete_run(self, run_id: str) -> None:
+        mv = S.model_versions
+        with self._tx() as conn:
+            self._require(conn, run_id)
+            used = conn.execute(
+                sa.select(mv.c.name, mv.c.version).where(mv.c.run_id == run_id).order_by(mv.c.name)
+            ).all()
+            if used:
+                refs = ", ".join(f"{n}:{v}" for n, v in used)
+                raise StoreError(
+                    f"cannot delete run {run_id}: registered model version(s) {refs} were built "
+                    "from it; delete those versions first (hf.registry.delete), or keep the run"
+                )
+            for table in (S.metrics, S.latest_metrics, S.params, S.tags, S.nodes, S.artifacts):
+                conn.execute(sa.delete(table).where(table.c.run_id == run_id))
+            conn.execute(sa.delete(S.runs).where(S.runs.c.run_id == run_id))
+
+    def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
+        tables = {"metrics": S.latest_metrics, "params": S.params, "tags": S.tags}
+        if kind not in tables:
+            raise StoreError(f"kind must be one of {', '.join(tables)}, but got {kind!r}")
+        table = tables[kind]
+        stmt = sa.select(table.c.key).distinct().order_by(table.c.key)
+        if among is not None:
+            stmt = stmt.where(table.c.key.in_(list(among)))
+        with self.engine.connect() as conn:
+            return [str(r[0]) for r in conn.execute(stmt)]
 
     def running_runs(self) -> list[RunRecord]:
         stmt = sa.select(*[c for c in S.runs.c if c.name != "lineage"]).where(
-            S.runs.c.status == "running"
+            S.runs.c.status == RunStatus.RUNNING.value
         )
         with self.engine.connect() as conn:
-            return self._records(conn, conn.execute(stmt).all())
+            return run_records(conn, conn.execute(stmt).all())

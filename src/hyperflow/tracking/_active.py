@@ -244,19 +244,20 @@ def open_run(
     name: str | None,
     *,
     pipeline: str | None = None,
-    parent: str | None = None,
+    parent_run: str | None = None,
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
     lineage: Mapping[str, Any] | None = None,
     seed: int | None = None,
     store: MetadataStore | str | None = None,
-    artifacts: ArtifactStore | str | None = None,
+    artifact_store: ArtifactStore | str | None = None,
     run_id: str | None = None,
 ) -> ActiveRun:
     """Create the run in the store and start its heartbeat (``start_run`` without ``with``)."""
     meta = get_store(store)
-    arts = get_artifact_store(artifacts)
+    arts = get_artifact_store(artifact_store)
+    parent = parent_run
     now = time.time()
     doc: dict[str, Any] = {"environment": environment(), "git": git_state(), "seed": seed}
     doc.update(lineage or {})
@@ -287,39 +288,63 @@ def open_run(
 def start_run(
     name: str | None = None,
     *,
-    parent: str | None = None,
+    parent_run: str | None = None,
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     seed: int | None = None,
     store: MetadataStore | str | None = None,
+    artifact_store: ArtifactStore | str | None = None,
+    parent: str | None = None,
     artifacts: ArtifactStore | str | None = None,
 ) -> ActiveRun:
     """Start recording a run; use it with ``with``, it ends when the block does.
 
     Args:
         name: a label for the run (searchable as ``name``).
-        parent: the id of a parent run (default: the enclosing ``start_run``, if any).
+        parent_run: the id of a parent run (default: the enclosing ``start_run``, if any),
+            the same word as ``Pipeline.run(parent_run=)`` and ``hf.runs.search(parent_run=)``.
         params, tags: recorded at once.
         seed: the random seed, kept in the run's lineage.
         store: ``None`` (``HYPERFLOW_STORE`` or ``.hyperflow/hyperflow.db``), a URL or a store.
-        artifacts: ``None`` (``HYPERFLOW_ARTIFACTS`` or ``.hyperflow/artifacts``), a path/URL
-            or an artifact store.
+        artifact_store: ``None`` (``HYPERFLOW_ARTIFACTS`` or ``.hyperflow/artifacts``), a
+            path/URL or an artifact store.
+        parent, artifacts: deprecated spellings of ``parent_run`` and ``artifact_store``
+            (``artifacts=`` names artifacts elsewhere, e.g. ``registry.register``).
 
     Example:
         >>> import hyperflow as hf, tempfile
         >>> db = f"sqlite:///{tempfile.mkdtemp()}/runs.db"  # default: .hyperflow/
-        >>> with hf.start_run("notebook", store=db, artifacts=tempfile.mkdtemp()) as run:
+        >>> with hf.start_run("notebook", store=db, artifact_store=tempfile.mkdtemp()) as run:
         ...     run.log_params({"model": "lr"})
         ...     run.log_metrics({"f1": 0.91})
         >>> hf.runs.get(run.id, store=db).metrics
         {'f1': 0.91}
     """
+    parent_run = _renamed("parent", parent, "parent_run", parent_run)
+    artifact_store = _renamed("artifacts", artifacts, "artifact_store", artifact_store)
     return open_run(
         name,
-        parent=parent,
+        parent_run=parent_run,
         params=params,
         tags=tags,
         seed=seed,
         store=store,
-        artifacts=artifacts,
+        artifact_store=artifact_store,
     )
+
+
+def _renamed(old: str, old_value: Any, new: str, new_value: Any) -> Any:
+    """``new_value``, or ``old_value`` with a DeprecationWarning (one release) when given."""
+    if old_value is None:
+        return new_value
+    import warnings
+
+    if new_value is not None:
+        raise TrackingError(f"pass {new}= only ({old}= is its deprecated spelling), not both")
+    warnings.warn(
+        f"start_run({old}=...) is deprecated and will be removed in the next release; "
+        f"use {new}=...",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

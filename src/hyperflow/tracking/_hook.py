@@ -86,14 +86,14 @@ class TrackingHook:
         run = open_run(
             pipeline.name,
             pipeline=pipeline.name,
-            parent=self.parent,
+            parent_run=self.parent,
             params=config,
             tags=self.tags,
             config=config,
             lineage={"code_versions": versions, "inputs": fps, "outputs": list(plan.outputs)},
             seed=_seed(config, inputs),
             store=self.store,
-            artifacts=self.artifacts,
+            artifact_store=self.artifacts,
             run_id=run_id,
         )
         run.on_beat.append(lambda: self._flush(run_id))

@@ -1,0 +1,236 @@
+"""``register``: a run's artifacts plus an inference pipeline become a new model version."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hyperflow._errors import RegistryError
+from hyperflow._refs import find_ref, import_ref
+from hyperflow.core import Pipeline
+from hyperflow.registry._common import (
+    StoreArg,
+    check_name,
+    current_user,
+    log,
+    pipeline_code_version,
+    pipeline_nodes,
+)
+from hyperflow.registry._semver import Bump, SemVer, bump_part
+from hyperflow.store import (
+    ArtifactStore,
+    MetadataStore,
+    ModelVersion,
+    NewVersion,
+    RunRecord,
+    get_artifact_store,
+    get_store,
+    untracked_hint,
+)
+
+__all__ = ["RECOMPUTED_KEY", "RecomputedArtifactWarning", "register"]
+
+
+class RecomputedArtifactWarning(UserWarning):
+    """``register`` recomputed artifacts the run had not stored (listed in the version's
+    lineage under ``recomputed_artifacts``)."""
+
+
+RECOMPUTED_KEY = "recomputed_artifacts"
+
+def _predict_ref(predict: Pipeline | str) -> tuple[str, Pipeline]:
+    if isinstance(predict, str):
+        obj = import_ref(predict)
+        if not isinstance(obj, Pipeline):
+            raise RegistryError(f"{predict!r} is a {type(obj).__name__}, not an hf.Pipeline")
+        return predict, obj
+    if not isinstance(predict, Pipeline):
+        raise RegistryError(f"predict= takes an hf.Pipeline or 'module:attr', but got {predict!r}")
+    nodes = pipeline_nodes(predict)
+    modules = list(dict.fromkeys(getattr(n.func, "__module__", "") for n in nodes))
+    ref = find_ref(predict, modules)
+    if ref is None:
+        raise RegistryError(
+            f"cannot find pipeline {predict.name!r} as a module-level name of an importable "
+            f"module (looked in {modules}); define it at module level (not in __main__ or a "
+            "notebook cell), or pass predict='module:attr'"
+        )
+    return ref, predict
+
+
+def _recompute(
+    run: Any,
+    missing: list[str],
+    train: Pipeline | None,
+    inputs: Mapping[str, Any] | None,
+    artifacts: ArtifactStore,
+    store: MetadataStore,
+) -> dict[str, dict[str, Any]]:
+    from hyperflow.store import ArtifactRecord, serialize, type_name
+
+    if train is None:
+        raise RegistryError(
+            f"run {run.run_id} has no artifact(s) {', '.join(map(repr, missing))} (it has: "
+            f"{', '.join(sorted(run.artifacts)) or 'none'}); pass train=<pipeline> and inputs= "
+            "to recompute them at the run's config (free when cached), or optimize with "
+            f"keep={missing!r}"
+        )
+    result = train.run(inputs=dict(inputs or {}), config=run.config, outputs=missing, track=False)
+    recorded = (run.lineage or {}).get("inputs") or {}
+    if recorded:
+        from hyperflow.engine import fingerprint
+
+        now = {k: fingerprint(v) for k, v in (inputs or {}).items() if k in recorded}
+        changed = sorted(k for k, v in now.items() if v != recorded[k])
+        if changed:
+            raise RegistryError(
+                f"cannot recompute {missing} for run {run.run_id}: inputs {changed} differ from "
+                "the ones the run used (their fingerprints changed); pass the original inputs"
+            )
+    out: dict[str, dict[str, Any]] = {}
+    for name in missing:
+        data, fmt = serialize(result[name])
+        digest = artifacts.put(data)
+        record = ArtifactRecord(name, digest, fmt, len(data), type_name(result[name]))
+        store.log_artifact(run.run_id, record)
+        out[name] = {"digest": digest, "format": fmt, "size": len(data), "type": record.type}
+    return out
+
+
+def _find_run(meta: MetadataStore, run_id: str) -> RunRecord:
+    from hyperflow._errors import TrackingError
+    from hyperflow.tracking.runs import resolve_id
+
+    try:
+        full = resolve_id(run_id, store=meta)
+    except TrackingError as exc:
+        raise RegistryError(str(exc) + untracked_hint(run_id)) from exc
+    run = meta.get_run(full)
+    if run is None:
+        raise RegistryError(f"run {full!r} was deleted from {meta.url} meanwhile")
+    if run.status != "finished":
+        raise RegistryError(
+            f"run {run.run_id} is {run.status}, not finished; register a finished run"
+        )
+    return run
+
+
+def register(
+    name: str,
+    *,
+    run_id: str,
+    predict: Pipeline | str,
+    artifacts: Sequence[str] = ("model",),
+    bump: Bump | str = Bump.MINOR,
+    version: str | None = None,
+    description: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    train: Pipeline | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    store: StoreArg = None,
+    artifact_store: ArtifactStore | str | None = None,
+) -> ModelVersion:
+    """Register the artifacts of run ``run_id`` with an inference pipeline as a new version.
+
+    Args:
+        name: the model's name.
+        run_id: the tracked run whose outputs are the fitted artifacts (its id or a
+            unique prefix of it).
+        predict: the inference pipeline (module-level object or ``"module:attr"``).
+        artifacts: the run outputs the inference pipeline consumes as inputs.
+        bump: ``major``, ``minor`` or ``patch`` over the newest version; or give ``version``.
+        train, inputs: to recompute artifacts the run did not store (at its recorded config);
+            a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
+            under ``recomputed_artifacts``.
+
+    Returns:
+        The new, immutable ``ModelVersion``.
+    """
+    check_name(name)
+    choose = _chooser(SemVer.parse(version) if version is not None else None, bump_part(bump))
+    meta = get_store(store)
+    catalog = meta.registry_store()
+    run = _find_run(meta, run_id)
+    ref, pipeline = _predict_ref(predict)
+    bound, missing = _bind(run, pipeline, artifacts)
+    lineage = _lineage(run)
+    if missing:
+        art_store = get_artifact_store(artifact_store)
+        bound.update(_recompute(run, missing, train, inputs, art_store, meta))
+        _note_recomputed(run.run_id, missing, lineage)
+    lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
+    code = pipeline_code_version(pipeline)
+    lineage["predict"] = {"ref": ref, "code_version": code}
+    new = NewVersion(
+        run_id=run.run_id,
+        predict_ref=ref,
+        code_version=code,
+        artifacts=bound,
+        lineage=lineage,
+        metrics=run.metrics,
+        tags=dict(tags or {}),
+        description=description,
+        created_by=current_user(),
+    )
+    text = catalog.add_version(name, choose, new)
+    log.info("registered %s:%s from run %s", name, text, run.run_id)
+    return catalog.get_version(name, text)
+
+
+def _bind(
+    run: RunRecord, pipeline: Pipeline, artifacts: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The run's stored artifacts bound to the predict inputs, and the names it lacks."""
+    missing_inputs = [a for a in artifacts if a not in pipeline.inputs]
+    if missing_inputs:
+        raise RegistryError(
+            f"predict pipeline {pipeline.name!r} has no input(s) {missing_inputs} to bind the "
+            f"artifacts to (its inputs: {list(pipeline.inputs)})"
+        )
+    bound = {
+        a: {"digest": r.digest, "format": r.format, "size": r.size, "type": r.type}
+        for a in artifacts
+        if (r := run.artifacts.get(a)) is not None
+    }
+    return bound, [a for a in artifacts if a not in bound]
+
+
+def _lineage(run: RunRecord) -> dict[str, Any]:
+    recorded = run.lineage or {}
+    return {
+        "run_id": run.run_id,
+        "pipeline": run.pipeline,
+        "config": run.config,
+        "metrics": run.metrics,
+        "code_versions": recorded.get("code_versions", {}),
+        "data": recorded.get("inputs", {}),
+        "environment": recorded.get("environment", {}),
+        "git": recorded.get("git"),
+        "seed": recorded.get("seed"),
+    }
+
+
+def _note_recomputed(run_id: str, missing: list[str], lineage: dict[str, Any]) -> None:
+    lineage[RECOMPUTED_KEY] = missing
+    message = (
+        f"recomputed artifact(s) {', '.join(map(repr, missing))} that run {run_id} had "
+        f"not stored, at the run's config, and stored them (noted in the version's lineage "
+        f"under {RECOMPUTED_KEY!r}); keep them next time with optimize(keep=...)"
+    )
+    log.warning(message)
+    warnings.warn(message, RecomputedArtifactWarning, stacklevel=3)
+
+
+def _chooser(explicit: SemVer | None, part: Bump) -> Callable[[str | None], tuple[str, str]]:
+    """The new version, chosen inside the store's transaction from the newest one."""
+    from hyperflow.registry._semver import bump as bump_version
+
+    def choose(newest: str | None) -> tuple[str, str]:
+        if explicit is not None:
+            chosen = explicit
+        else:
+            chosen = bump_version(SemVer.parse(newest) if newest else None, part)
+        return str(chosen), chosen.sort_key()
+
+    return choose
