@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hyperflow.cli import app
@@ -66,3 +67,35 @@ def test_audit_lists_write_actions(tmp_path: Path) -> None:
     assert len(only) == 1
     table = _ok(["audit"])
     assert "alias.set" in table and "demo@production" in table
+
+
+def test_predictions_export_delete_prune(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from hyperflow.store import PredictionRecord, get_prediction_log
+
+    _project(tmp_path, '[tool.hyperflow.predictions]\nfields = {email = "hash"}\n')
+    monkeypatch.setenv("HYPERFLOW_LOG_KEY", "k")
+    now = datetime.now(UTC)
+    get_prediction_log(None).write(
+        [
+            PredictionRecord("r1", "m", "1.0.0", now, 1.0, '{"email": "a@x", "x": 1}', "1"),
+            PredictionRecord("r2", "m", "1.0.0", now - timedelta(days=9), 1.0, '{"x": 2}', "2"),
+        ]
+    )
+    rows = json.loads(_ok(["predictions", "export", "--where", "email=a@x"]))
+    assert [r["request_id"] for r in rows] == ["r1"] and rows[0]["inputs"]["email"] != "a@x"
+    out = tmp_path / "r2.json"
+    _ok(["predictions", "export", "--request-id", "r2", "-o", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8"))[0]["output"] == 2
+    assert json.loads(_ok(["predictions", "delete", "--request-id", "r1", "--yes", "--json"])) == {
+        "deleted": 1
+    }
+    assert json.loads(_ok(["predictions", "prune", "--max-age", "7d", "--json"])) == {"deleted": 1}
+    actions = [e["action"] for e in json.loads(_ok(["audit", "--json"]))]
+    assert actions == [
+        "predictions.export",
+        "predictions.export",
+        "predictions.delete",
+        "predictions.prune",
+    ]

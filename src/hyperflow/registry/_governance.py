@@ -9,16 +9,13 @@ The event is written once the action has succeeded.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import json
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from hyperflow._errors import RegistryError
-from hyperflow.registry._common import StoreArg, current_user
-from hyperflow.store import AuditEvent, AuditStore, MetadataStore, get_store
+from hyperflow.registry._common import StoreArg
+from hyperflow.store import AuditEvent, AuditStore, MetadataStore, acting_as, actor, get_store
 
 __all__ = [
     "acting_as",
@@ -31,30 +28,6 @@ __all__ = [
     "record_event",
     "record_fairness",
 ]
-
-_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("hf_actor", default=None)
-
-
-@contextlib.contextmanager
-def acting_as(name: str) -> Iterator[None]:
-    """Attribute the write actions inside the block to ``name`` (e.g. an API token's name).
-
-    Example:
-        >>> with acting_as("ci-token"):
-        ...     actor()
-        'ci-token'
-    """
-    token = _ACTOR.set(name)
-    try:
-        yield
-    finally:
-        _ACTOR.reset(token)
-
-
-def actor() -> str:
-    """Who is acting: ``acting_as``'s name, else ``$HYPERFLOW_USER``, else the OS user."""
-    return _ACTOR.get() or os.environ.get("HYPERFLOW_USER") or current_user()
-
 
 def audit_store_of(store: StoreArg) -> AuditStore:
     """The audit store kept with the metadata store ``store``."""

@@ -17,7 +17,7 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
 """
 
 from hyperflow.store._artifacts import FileArtifactStore
-from hyperflow.store._audit_base import DOC_FIELDS, AuditEvent, AuditStore
+from hyperflow.store._audit_base import DOC_FIELDS, AuditEvent, AuditStore, acting_as, actor
 from hyperflow.store._audit_sql import SQLAuditStore
 from hyperflow.store._base import (
     RUN_STATUSES,
@@ -98,6 +98,8 @@ __all__ = [
     "SQLRegistryStore",
     "SQLStore",
     "VersionStatus",
+    "acting_as",
+    "actor",
     "current_revision",
     "deserialize",
     "find_project_root",

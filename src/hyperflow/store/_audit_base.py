@@ -20,11 +20,44 @@ Every implementation passes the conformance suite ``AuditStoreSuite``
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import contextlib
+import contextvars
+import getpass
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DOC_FIELDS", "AuditEvent", "AuditStore"]
+__all__ = ["DOC_FIELDS", "AuditEvent", "AuditStore", "acting_as", "actor"]
+
+_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("hf_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(name: str) -> Iterator[None]:
+    """Attribute the write actions inside the block to ``name`` (e.g. an API token's name).
+
+    Example:
+        >>> with acting_as("ci-token"):
+        ...     actor()
+        'ci-token'
+    """
+    token = _ACTOR.set(name)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def actor() -> str:
+    """Who is acting: ``acting_as``'s name, else ``$HYPERFLOW_USER``, else the OS user."""
+    name = _ACTOR.get() or os.environ.get("HYPERFLOW_USER")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database (containers)
+        return "unknown"
 
 #: The user-written documentation fields a version may carry.
 DOC_FIELDS: tuple[str, ...] = ("intended_use", "limitations")
