@@ -18,9 +18,9 @@ from hyperflow.registry._common import (
     parse_ref,
     pipeline_code_version,
 )
-from hyperflow.registry._governance import record_event
+from hyperflow.registry._governance import check_pickle, pickle_allowed_by_config, record_event
 from hyperflow.registry._predictor import Predictor
-from hyperflow.registry._register import RecomputedArtifactWarning, register
+from hyperflow.registry._register import SERIALIZATION_KEY, RecomputedArtifactWarning, register
 from hyperflow.registry._semver import SemVer
 from hyperflow.store import (
     AliasMove,
@@ -199,11 +199,14 @@ def load(
     *,
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
+    allow_pickle: bool | None = None,
 ) -> Predictor:
     """Load a registered model as a ``Predictor`` (artifacts verified by hash first).
 
     Warns (``CodeVersionWarning``) when the importable predict pipeline's code
-    differs from the registered one.
+    differs from the registered one. Artifacts in a pickle format load only when
+    ``allow_pickle`` is true, or (``None``) when the version was registered with
+    ``allow_pickle`` (or before that choice was recorded) or the project allows it.
     """
     from hyperflow.store import deserialize
 
@@ -221,6 +224,7 @@ def load(
         )
         log.warning(message)
         warnings.warn(message, CodeVersionWarning, stacklevel=2)
+    _check_load_pickle(mv, allow_pickle)
     art_store = get_artifact_store(artifact_store)
     bound = {
         a: deserialize(art_store.get(meta["digest"]), meta["format"])
@@ -229,6 +233,15 @@ def load(
     return Predictor(
         obj, bound, name=name, version=mv.version, alias=alias, code_version=mv.code_version
     )
+
+
+def _check_load_pickle(mv: ModelVersion, allow_pickle: bool | None) -> None:
+    if allow_pickle is None:
+        recorded = mv.lineage.get(SERIALIZATION_KEY)
+        # versions registered before the choice was recorded load as they did
+        allow_pickle = True if recorded is None else bool(recorded.get("allow_pickle"))
+        allow_pickle = allow_pickle or pickle_allowed_by_config()
+    check_pickle(mv.ref, mv.artifacts, allow_pickle, "refused to load")
 
 
 class RegistrySource:

@@ -22,9 +22,12 @@ __all__ = [
     "actor",
     "audit_log",
     "audit_store_of",
+    "check_pickle",
     "describe",
     "documentation",
     "fairness_results",
+    "pickle_allowed_by_config",
+    "pickled_artifacts",
     "record_event",
     "record_fairness",
 ]
@@ -137,3 +140,45 @@ def fairness_results(ref: str, *, store: StoreArg = None) -> list[dict[str, Any]
     name, version = _version_of(ref, store)
     rows = audit_store_of(store).fairness_results(name, version)
     return [{"result": json.loads(r["result"]), "at": r["at"]} for r in rows]
+
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+def pickle_allowed_by_config() -> bool:
+    """``[tool.hyperflow] allow_pickle = true`` or ``$HYPERFLOW_ALLOW_PICKLE=1``."""
+    import os
+
+    from hyperflow.store import project_config
+
+    env = os.environ.get("HYPERFLOW_ALLOW_PICKLE")
+    if env is not None:
+        return env.strip().lower() in _TRUE
+    return project_config().get("allow_pickle") is True
+
+
+def pickled_artifacts(artifacts: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The artifacts stored in a format whose loading may run code: name -> format."""
+    from hyperflow.store import PICKLE_FORMATS
+
+    return {a: str(v["format"]) for a, v in artifacts.items() if v["format"] in PICKLE_FORMATS}
+
+
+def check_pickle(
+    ref: str, artifacts: Mapping[str, Mapping[str, Any]], allow_pickle: bool | None, when: str
+) -> bool:
+    """Whether ``artifacts`` hold pickle formats; raise ``RegistryError`` unless allowed."""
+    risky = pickled_artifacts(artifacts)
+    if not risky:
+        return False
+    allowed = pickle_allowed_by_config() if allow_pickle is None else allow_pickle
+    if not allowed:
+        listed = ", ".join(f"{a!r} ({f})" for a, f in sorted(risky.items()))
+        raise RegistryError(
+            f"{when} {ref}: artifact(s) {listed} are stored in a pickle format, and loading "
+            "them runs whatever code the bytes name. scikit-learn estimators are stored with "
+            "skops (trusted types only) when hyperflow[governance] is installed; for other "
+            "objects opt in with allow_pickle=True, `allow_pickle = true` under "
+            "[tool.hyperflow], or HYPERFLOW_ALLOW_PICKLE=1"
+        )
+    return True

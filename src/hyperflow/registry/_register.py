@@ -17,6 +17,7 @@ from hyperflow.registry._common import (
     pipeline_code_version,
     pipeline_nodes,
 )
+from hyperflow.registry._governance import check_pickle
 from hyperflow.registry._semver import Bump, SemVer, bump_part
 from hyperflow.store import (
     ArtifactStore,
@@ -29,7 +30,7 @@ from hyperflow.store import (
     untracked_hint,
 )
 
-__all__ = ["RECOMPUTED_KEY", "RecomputedArtifactWarning", "register"]
+__all__ = ["RECOMPUTED_KEY", "SERIALIZATION_KEY", "RecomputedArtifactWarning", "register"]
 
 
 class RecomputedArtifactWarning(UserWarning):
@@ -38,6 +39,8 @@ class RecomputedArtifactWarning(UserWarning):
 
 
 RECOMPUTED_KEY = "recomputed_artifacts"
+#: lineage key: ``{"allow_pickle": bool}``, the registrant's choice for pickle formats
+SERIALIZATION_KEY = "serialization"
 
 def _predict_ref(predict: Pipeline | str) -> tuple[str, Pipeline]:
     if isinstance(predict, str):
@@ -133,6 +136,7 @@ def register(
     intended_use: str | None = None,
     limitations: str | None = None,
     reason: str | None = None,
+    allow_pickle: bool | None = None,
 ) -> ModelVersion:
     """Register the artifacts of run ``run_id`` with an inference pipeline as a new version.
 
@@ -149,6 +153,9 @@ def register(
         intended_use, limitations: user-written documentation shown in the model card
             (change it later with ``hf.registry.describe``).
         reason: why, for the audit log (which records every registration).
+        allow_pickle: bind artifacts stored with pickle/joblib (loading them can run
+            code); default: ``[tool.hyperflow] allow_pickle`` or ``$HYPERFLOW_ALLOW_PICKLE``.
+            Refused otherwise (scikit-learn estimators are stored with skops).
 
     Returns:
         The new, immutable ``ModelVersion``.
@@ -166,6 +173,9 @@ def register(
         bound.update(_recompute(run, missing, train, inputs, art_store, meta))
         _note_recomputed(run.run_id, missing, lineage)
     lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
+    lineage[SERIALIZATION_KEY] = {
+        "allow_pickle": check_pickle(name, bound, allow_pickle, "cannot register a version of")
+    }
     code = pipeline_code_version(pipeline)
     lineage["predict"] = {"ref": ref, "code_version": code}
     new = NewVersion(

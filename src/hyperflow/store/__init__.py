@@ -62,7 +62,13 @@ from hyperflow.store._registry_base import (
     VersionStatus,
 )
 from hyperflow.store._registry_sql import SQLRegistryStore
-from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
+from hyperflow.store._serialize import (
+    FORMATS,
+    PICKLE_FORMATS,
+    deserialize,
+    serialize,
+    type_name,
+)
 from hyperflow.store._sql import SQLStore
 
 __all__ = [
@@ -71,6 +77,7 @@ __all__ = [
     "DOC_FIELDS",
     "FORMATS",
     "HEAD",
+    "PICKLE_FORMATS",
     "RUN_STATUSES",
     "AliasAction",
     "AliasMove",
