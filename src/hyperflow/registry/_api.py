@@ -22,6 +22,7 @@ from hyperflow.registry._governance import check_pickle, pickle_allowed_by_confi
 from hyperflow.registry._predictor import Predictor
 from hyperflow.registry._register import SERIALIZATION_KEY, RecomputedArtifactWarning, register
 from hyperflow.registry._semver import SemVer
+from hyperflow.registry._signing import signing_key, verify_signature
 from hyperflow.store import (
     AliasMove,
     ArtifactStore,
@@ -212,6 +213,11 @@ def load(
 
     name, _, alias = parse_ref(ref)
     mv = get(ref, store=store)
+    key = signing_key()
+    if key is not None:
+        verify_signature(
+            key, mv.ref, mv.name, mv.predict_ref, mv.code_version, mv.artifacts, mv.lineage
+        )
     obj = import_trusted_ref(mv.predict_ref)  # a row names code: allow-listed before import
     if not isinstance(obj, Pipeline):
         raise RegistryError(f"{mv.predict_ref!r} is a {type(obj).__name__}, not an hf.Pipeline")

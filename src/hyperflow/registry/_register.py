@@ -19,6 +19,7 @@ from hyperflow.registry._common import (
 )
 from hyperflow.registry._governance import check_pickle
 from hyperflow.registry._semver import Bump, SemVer, bump_part
+from hyperflow.registry._signing import SIGNATURE_KEY, sign_manifest, signing_key
 from hyperflow.store import (
     ArtifactStore,
     MetadataStore,
@@ -178,6 +179,9 @@ def register(
     }
     code = pipeline_code_version(pipeline)
     lineage["predict"] = {"ref": ref, "code_version": code}
+    key = signing_key()
+    if key is not None:
+        lineage[SIGNATURE_KEY] = sign_manifest(key, name, ref, code, bound)
     new = NewVersion(
         run_id=run.run_id,
         predict_ref=ref,
