@@ -75,8 +75,13 @@ class Evil:
         self.payload = "x"
 
 
-def test_skops_bytes_naming_an_untrusted_type_are_refused(tmp_path: Path) -> None:
+def test_skops_bytes_naming_an_untrusted_type_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import skops.io as sio
+
+    # the predict pipeline's module is trusted; Evil's module (this one) is not
+    monkeypatch.setenv("HYPERFLOW_TRUSTED_MODULES", m.__name__)
 
     url = _url(tmp_path)
     run = m.train.run(outputs=["model"], track=url)

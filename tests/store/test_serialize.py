@@ -87,3 +87,34 @@ def test_tagging_changes_the_digest_so_a_record_cannot_retag_a_blob() -> None:
     as_bytes, _ = serialize(payload)
     retagged = as_bytes.replace(b":bytes\n", b":pickle\n", 1)
     assert hashlib.sha256(as_bytes).hexdigest() != hashlib.sha256(retagged).hexdigest()
+
+
+class Doubler:
+    """A project class inside a scikit-learn pipeline (its module is made a trusted one)."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return x * 2
+
+
+def test_a_project_class_inside_an_estimator_is_stored_with_skops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    x = np.arange(20.0).reshape(10, 2)
+    y = np.array([0, 1] * 5)
+    model = make_pipeline(FunctionTransformer(Doubler()), LogisticRegression()).fit(x, y)
+    monkeypatch.setenv("HYPERFLOW_TRUSTED_MODULES", Doubler.__module__.split(".")[0])
+    data, fmt = serialize(model)
+    assert fmt == "skops"
+    assert (deserialize(data, fmt).predict(x) == model.predict(x)).all()
+    # elsewhere (this module not trusted), the same bytes are refused before anything is built
+    monkeypatch.delenv("HYPERFLOW_TRUSTED_MODULES")
+    from hyperflow import IntegrityError
+
+    with pytest.raises(IntegrityError, match="outside this project's modules"):
+        deserialize(data, fmt)
+    # and a new save of it falls back to a pickle format, which the registry gates
+    assert serialize(model)[1] == "joblib"

@@ -8,7 +8,8 @@ format         used for
 ``npy``        numpy arrays without Python objects (``allow_pickle=False``)
 ``parquet``    pandas DataFrames (string column names)
 ``skops``      scikit-learn estimators, with ``skops`` installed (``hyperflow[governance]``)
-               and when every type in them is on skops' trusted allow-list
+               and when every type in them is on skops' trusted allow-list or is a
+               class of the project's own modules
 ``joblib``     other scikit-learn objects (and without skops)
 ``pickle``     anything else (cloudpickle, so lambdas and closures work)
 =============  ============================================================
@@ -16,8 +17,8 @@ format         used for
 Pickle-based formats (:data:`PICKLE_FORMATS`) run code when loaded; the artifact
 store verifies the sha256 of the bytes before :func:`deserialize` is ever called,
 and the registry loads them only where the user opted in (``allow_pickle``).
-``skops`` loads only types on its allow-list: a forged ``skops`` blob naming any
-other type is refused before anything is built.
+``skops`` loads only types on its allow-list and the project's own classes: a forged
+``skops`` blob naming any other type is refused before anything is built.
 
 The format is part of the stored (and so of the hashed) bytes: :func:`serialize`
 prefixes the payload with ``b"\\x00hyperflow:<format>\\n"``, and
@@ -163,7 +164,22 @@ def _skops(obj: Any) -> bytes | None:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception:  # a type skops cannot persist: joblib instead
         return None
-    return None if untrusted else data
+    return None if _outside_project(untrusted) else data
+
+
+def _outside_project(types: list[str]) -> list[str]:
+    """The type names of ``types`` whose module is not one of the project's trusted modules.
+
+    The project's own classes (e.g. a featurizer inside a scikit-learn pipeline) are
+    trusted like its predict pipeline is: their code is imported from the project
+    either way (see ``hyperflow._refs.trusted_modules``).
+    """
+    if not types:
+        return []
+    from hyperflow._refs import trusted_modules
+
+    allowed = tuple(f"{name}." for name in trusted_modules())
+    return [t for t in types if not t.startswith(allowed)]
 
 
 def deserialize(data: bytes, fmt: str) -> Any:
@@ -217,10 +233,13 @@ def _load_skops(data: bytes) -> Any:
             "this artifact is stored with skops; install it: pip install 'hyperflow[governance]'"
         ) from exc
     untrusted = sio.get_untrusted_types(data=data)
-    if untrusted:
+    outside = _outside_project(untrusted)
+    if outside:
         raise IntegrityError(
-            f"the skops artifact names types outside skops' trusted allow-list ({untrusted}); "
-            "refused, nothing was built: hyperflow stores only trusted types as skops, so the "
-            "bytes were not written by hyperflow"
+            f"the skops artifact names types outside skops' trusted allow-list and outside "
+            f"this project's modules ({outside}); refused, nothing was built: hyperflow "
+            "stores only such types as skops, so the bytes were not written by hyperflow for "
+            "this project (run from the project folder, or name the module in "
+            "HYPERFLOW_TRUSTED_MODULES if you trust it)"
         )
-    return sio.loads(data)
+    return sio.loads(data, trusted=untrusted)
