@@ -161,3 +161,20 @@ def test_promote_needs_the_token(server: str, page: Any, tmp_path: Path) -> None
     assert hf.registry.get("demo@production").version == "0.2.0"
     _shot(page, tmp_path, "model-admin")
     assert page.hf_errors == []
+
+
+def test_a_running_study_updates_without_reload(server: str, page: Any) -> None:
+    import optuna
+    from playwright.sync_api import expect
+
+    ostudy = optuna.load_study(study_name="ui-study", storage=hf.optimize.storage_url())
+    trial = ostudy.ask()  # a trial in flight: the page polls
+    page.goto(server + "/studies/ui-study")
+    status = page.locator("#live-status")
+    assert "live" in status.inner_text()
+    expect(status).to_contain_text("updated", timeout=30_000)  # the poll came back
+    assert page.locator("#live .hf-status.running").count() == 1
+    ostudy.tell(trial, 0.99)
+    expect(status).to_have_text("finished", timeout=30_000)
+    assert "best 0.99" in page.locator("#live").inner_text()
+    assert page.hf_errors == []
