@@ -10,10 +10,21 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from hyperflow import registry
 from hyperflow._errors import HyperflowError, RegistryError
 from hyperflow.store import MetadataStore
+from hyperflow.ui._auth import form_of
+from hyperflow.ui._pages import pages_of
 
-__all__ = ["model_context", "router"]
+__all__ = [
+    "archive",
+    "model_context",
+    "model_page",
+    "models_page",
+    "promote",
+    "rollback",
+    "router",
+]
 
 _DONE = {"promote": "alias moved", "rollback": "alias rolled back", "archive": "version archived"}
 
@@ -27,8 +38,6 @@ def _field(form: dict[str, str], key: str) -> str:
 
 def model_context(store: MetadataStore, name: str) -> dict[str, Any]:
     """Versions (newest first), aliases with their history, and suite results of a model."""
-    from hyperflow import registry
-
     versions = registry.versions(name, store=store)
     aliases = sorted({a for v in versions for a in v.aliases if a != "latest"})
     suites = {}
@@ -46,64 +55,67 @@ def model_context(store: MetadataStore, name: str) -> dict[str, Any]:
     }
 
 
+def models_page(request: Request) -> HTMLResponse:
+    """Every registered model with its versions and aliases."""
+    pages = pages_of(request)
+    try:
+        names = registry.models(store=pages.store)
+    except HyperflowError:
+        names = []
+    rows = [{"name": n, "versions": registry.versions(n, store=pages.store)} for n in names]
+    return pages.render(request, "models.html", {"title": "Models", "models": rows})
+
+
+def model_page(request: Request, name: str, note: str = "") -> HTMLResponse:
+    """One model: aliases with history, versions, and (for admins) the write forms."""
+    pages = pages_of(request)
+    try:
+        ctx = model_context(pages.store, name)
+    except RegistryError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return pages.render(request, "model.html", {"title": f"Model {name}", "note": note, **ctx})
+
+
+async def _act(request: Request, name: str, action: str) -> Response:
+    pages = pages_of(request)
+    form = await form_of(request)
+    pages.auth.check_write(request, form.get("csrf"))
+    store = pages.store
+    try:
+        if action == "promote":
+            await run_in_threadpool(registry.set_alias, name, _field(form, "alias"),
+                                    _field(form, "version"), reason="dashboard", store=store)
+        elif action == "rollback":
+            await run_in_threadpool(registry.rollback, name, _field(form, "alias"),
+                                    reason="dashboard", store=store)
+        else:
+            await run_in_threadpool(registry.archive, name, _field(form, "version"), store=store)
+    except HyperflowError as exc:
+        raise HTTPException(400, str(exc)) from None
+    target = f"{pages.prefix}/models/{quote(name)}?note={quote(_DONE[action])}"
+    return RedirectResponse(target, status_code=303)
+
+
+async def promote(request: Request, name: str) -> Response:
+    """Point an alias at a version (admin token)."""
+    return await _act(request, name, "promote")
+
+
+async def rollback(request: Request, name: str) -> Response:
+    """Move an alias back to its previous version (admin token)."""
+    return await _act(request, name, "rollback")
+
+
+async def archive(request: Request, name: str) -> Response:
+    """Archive a version (admin token; refused while an alias points at it)."""
+    return await _act(request, name, "archive")
+
+
 def router() -> APIRouter:
     """``/models``, ``/models/{name}`` and the POST actions under it."""
-
-    from hyperflow import registry
-    from hyperflow.ui._auth import form_of
-    from hyperflow.ui._pages import pages_of
-
     r = APIRouter()
-
-    @r.get("/models", response_class=HTMLResponse)
-    def models_page(request: Request) -> HTMLResponse:
-        pages = pages_of(request)
-        try:
-            names = registry.models(store=pages.store)
-        except HyperflowError:
-            names = []
-        rows = [{"name": n, "versions": registry.versions(n, store=pages.store)} for n in names]
-        return pages.render(request, "models.html", {"title": "Models", "models": rows})
-
-    @r.get("/models/{name}", response_class=HTMLResponse)
-    def model_page(request: Request, name: str, note: str = "") -> HTMLResponse:
-        pages = pages_of(request)
-        try:
-            ctx = model_context(pages.store, name)
-        except RegistryError as exc:
-            raise HTTPException(404, str(exc)) from None
-        return pages.render(request, "model.html", {"title": f"Model {name}", "note": note, **ctx})
-
-    async def _act(request: Request, name: str, action: str) -> Response:
-        pages = pages_of(request)
-        form = await form_of(request)
-        pages.auth.check_write(request, form.get("csrf"))
-        store = pages.store
-        try:
-            if action == "promote":
-                await run_in_threadpool(registry.set_alias, name, _field(form, "alias"),
-                                        _field(form, "version"), reason="dashboard", store=store)
-            elif action == "rollback":
-                await run_in_threadpool(registry.rollback, name, _field(form, "alias"),
-                                        reason="dashboard", store=store)
-            else:
-                await run_in_threadpool(registry.archive, name, _field(form, "version"),
-                                        store=store)
-        except HyperflowError as exc:
-            raise HTTPException(400, str(exc)) from None
-        target = f"{pages.prefix}/models/{quote(name)}?note={quote(_DONE[action])}"
-        return RedirectResponse(target, status_code=303)
-
-    @r.post("/models/{name}/promote")
-    async def promote(request: Request, name: str) -> Response:
-        return await _act(request, name, "promote")
-
-    @r.post("/models/{name}/rollback")
-    async def rollback(request: Request, name: str) -> Response:
-        return await _act(request, name, "rollback")
-
-    @r.post("/models/{name}/archive")
-    async def archive(request: Request, name: str) -> Response:
-        return await _act(request, name, "archive")
-
+    r.add_api_route("/models", models_page, methods=["GET"], response_class=HTMLResponse)
+    r.add_api_route("/models/{name}", model_page, methods=["GET"], response_class=HTMLResponse)
+    for action in (promote, rollback, archive):
+        r.add_api_route(f"/models/{{name}}/{action.__name__}", action, methods=["POST"])
     return r
