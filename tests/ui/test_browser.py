@@ -48,6 +48,10 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> 
 
 @pytest.fixture
 def server(seeded: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    (tmp_path / "pyproject.toml").write_text(  # the project's pipelines: runs on their DAG
+        '[tool.hyperflow]\nname = "uitest"\ntrain = "tests.ui.project:train"\n'
+        'predict = "tests.ui.project:predict"\n'
+    )
     port = _free_port()
     env = {**os.environ, "HYPERFLOW_ADMIN_TOKEN": TOKEN,
            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
@@ -106,6 +110,8 @@ def test_every_page_loads_without_console_errors(
         assert response is not None and response.ok, path
         page.wait_for_load_state("networkidle")
         _shot(page, tmp_path, name)
+        if name == "run":
+            assert page.locator(".hf-dag svg .hf-node").count() >= 3  # data, model, metrics
     assert page.hf_errors == []
     page.goto(server + "/runs?cols=name&cols=tags.note")
     assert page.evaluate("window.__pwned") is None  # the stored <script> stayed text
