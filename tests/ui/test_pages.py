@@ -156,3 +156,10 @@ def test_the_cookie_is_httponly_and_samesite_strict(client: Any) -> None:
 def test_assets_ship_in_the_package(client: Any) -> None:
     for name in ("hf.js", "hf.css", "favicon.svg"):
         assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_errors_are_dashboard_pages_with_the_message_escaped(client: Any) -> None:
+    missing = client.get("/runs/<img src=x onerror=alert(1)>")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<img src=x" not in missing.text and "&lt;img src=x" in missing.text
+    assert "Content-Security-Policy" in missing.headers

@@ -16,7 +16,7 @@ from hyperflow._errors import ServeError
 from hyperflow.store import ArtifactStore, MetadataStore, get_store
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    from fastapi import FastAPI, Request, Response
 
     from hyperflow.core import Pipeline
 
@@ -76,6 +76,7 @@ def create_app(
     from fastapi import FastAPI
     from fastapi.responses import RedirectResponse
     from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from hyperflow.ui import _models, _runs, _studies
     from hyperflow.ui._auth import Auth, auth_router
@@ -94,4 +95,16 @@ def create_app(
     def index() -> Any:
         return RedirectResponse(f"{prefix}/runs", status_code=302)
 
+    app.add_exception_handler(StarletteHTTPException, _error_page)
     return app
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    """Errors as a page of the dashboard (the message escaped), with the same status."""
+    from hyperflow.ui._pages import pages_of
+
+    status = getattr(exc, "status_code", 500)
+    ctx = {"title": f"Error {status}", "status": status, "detail": getattr(exc, "detail", "")}
+    page = pages_of(request).render(request, "error.html", ctx, status=status)
+    page.headers.update(getattr(exc, "headers", None) or {})
+    return page
