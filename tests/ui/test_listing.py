@@ -27,6 +27,7 @@ def test_pages_split_the_filtered_sorted_runs(store_url: str) -> None:
     assert seen == ["r6", "r5", "r3", "r2", "r0"]
     assert store.count_runs(where="metrics.m >= 4") == 3
     assert store.count_runs() == 7
+    assert store.count_runs(where="metrics.m >= 1", at_most=3) == 3  # counting stops there
 
 
 def test_sort_by_a_param_and_by_duration(store_url: str) -> None:

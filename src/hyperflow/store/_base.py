@@ -210,9 +210,15 @@ class MetadataStore(abc.ABC):
         pipeline: str | None = None,
         where: str | None = None,
         parent_id: str | None = None,
+        at_most: int | None = None,
     ) -> int:
-        """How many runs ``search_runs`` would return with these filters and no limit."""
-        return len(self.search_runs(pipeline=pipeline, where=where, parent_id=parent_id))
+        """How many runs ``search_runs`` would return with these filters and no limit.
+
+        With ``at_most``, counting stops there (a cheap "10,000+" for large filters).
+        """
+        found = self.search_runs(pipeline=pipeline, where=where, parent_id=parent_id,
+                                 limit=at_most)
+        return len(found)
 
     @abc.abstractmethod
     def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:

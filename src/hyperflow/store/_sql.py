@@ -422,8 +422,12 @@ class SQLStore(MetadataStore):
         pipeline: str | None = None,
         where: str | None = None,
         parent_id: str | None = None,
+        at_most: int | None = None,
     ) -> int:
         stmt = _filtered(sa.select(sa.func.count()).select_from(S.runs), pipeline, where, parent_id)
+        if at_most is not None:
+            inner = _filtered(sa.select(S.runs.c.run_id), pipeline, where, parent_id)
+            stmt = sa.select(sa.func.count()).select_from(inner.limit(at_most).subquery())
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 

@@ -72,7 +72,10 @@ class Pages:
     ) -> None:
         import jinja2
 
+        from hyperflow.ui._listing import KnownKeys
+
         self.store = store
+        self.keys = KnownKeys(store)
         self.auth = auth
         self.pipelines = pipelines
         self.prefix = prefix

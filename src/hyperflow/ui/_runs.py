@@ -31,7 +31,7 @@ def runs_page(
     pages = pages_of(request)
     chosen = [c for item in cols or [] for c in item.split(",") if c]
     listing = list_runs(pages.store, where=where, order=order, columns=chosen, page=page,
-                        size=size)
+                        size=size, keys=pages.keys)
     ctx = {"title": "Runs", "listing": listing, "cell": cell, "chosen": chosen}
     return pages.render(request, "runs.html", ctx, status=400 if listing.error else 200)
 
@@ -66,8 +66,8 @@ def compare_page(
         raise HTTPException(
             400, f"compare takes 2 to {MAX_COMPARED} run ids (ids=a&ids=b), got {len(wanted)}"
         )
-    try:
-        runs = [hf_runs.get(i, store=pages.store) for i in wanted]
+    try:  # whole ids straight from the store; prefixes resolved (git-style)
+        runs = [pages.store.get_run(i) or hf_runs.get(i, store=pages.store) for i in wanted]
     except TrackingError as exc:
         raise HTTPException(404, str(exc)) from None
     ctx = {"title": f"Compare {len(runs)} runs", "runs": runs, "metric": metric,

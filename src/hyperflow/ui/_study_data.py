@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
 
 from hyperflow._errors import HyperflowError, OptimizeError
 from hyperflow.store import MetadataStore
+from hyperflow.ui._study_sql import read_studies, read_trials, study_id, trials_signature
 
 if TYPE_CHECKING:
-    import optuna
-
     from hyperflow.optimize import TrialResult
 
 __all__ = ["MAX_PARALLEL_LINES", "StudyIndex", "StudyView", "study_plots"]
 
 MAX_PARALLEL_LINES = 1_000  # parallel coordinates draw the best this many trials
+_CACHED_STUDIES = 8
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class StudyView:
     objective: str | None
     directions: list[str]
     trials: list[TrialResult]
+    pictures: dict[bool, dict[str, str]] = field(default_factory=dict)
 
     @property
     def live(self) -> bool:
@@ -80,43 +83,25 @@ class StudyView:
 
 
 class StudyIndex:
-    """Opens the Optuna storage of a store once and reads studies from it."""
+    """Reads the studies kept in a store's database (Optuna's tables, read in bulk)."""
 
     def __init__(self, store: MetadataStore) -> None:
-        self._store = store
-        self._storage: optuna.storages.BaseStorage | None = None
+        self._engine: sa.Engine | None = getattr(store, "engine", None)
+        self._cache: dict[str, tuple[tuple[Any, ...], StudyView]] = {}
         self._lock = threading.Lock()
 
-    def _open(self) -> optuna.storages.BaseStorage | None:
-        """The storage, or ``None`` while no study was ever stored (nothing is created)."""
-        import sqlalchemy as sa
-
-        with self._lock:
-            if self._storage is not None:
-                return self._storage
-            engine = getattr(self._store, "engine", None)
-            url = getattr(self._store, "sqlalchemy_url", None)
-            if engine is None or url is None or not sa.inspect(engine).has_table("studies"):
-                return None
-            import optuna
-
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-            self._storage = optuna.storages.RDBStorage(str(url))
-            return self._storage
+    def _has_studies(self) -> bool:
+        """Whether Optuna's tables exist (nothing is created while none was stored)."""
+        return self._engine is not None and sa.inspect(self._engine).has_table("studies")
 
     def studies(self) -> list[StudyRow]:
         """Every stored study, newest first."""
-        import optuna
-
-        storage = self._open()
-        if storage is None:
+        if self._engine is None or not self._has_studies():
             return []
-        rows = []
-        for s in reversed(optuna.get_all_study_summaries(storage, include_best_trial=False)):
-            rows.append(StudyRow(s.study_name, s.n_trials,
-                                 [d.name.lower() for d in s.directions],
-                                 s.user_attrs.get("hf_pipeline")))
-        return rows
+        with self._engine.connect() as conn:
+            found = read_studies(conn)
+        return [StudyRow(name, n, dirs, attrs.get("hf_pipeline"))
+                for name, n, dirs, attrs in found]
 
     def load(self, name: str) -> StudyView:
         """The trials of study ``name``.
@@ -124,24 +109,32 @@ class StudyIndex:
         Raises:
             OptimizeError: no such study (the stored ones are named).
         """
-        import optuna
+        found = None
+        if self._engine is not None and self._has_studies():
+            with self._engine.connect() as conn:
+                found = study_id(conn, name)
+                if found is not None:
+                    return self._view(conn, name, *found)
+        known = [s.name for s in self.studies()][:20]
+        raise OptimizeError(
+            f"no study {name!r} in this store; stored: {', '.join(known) or 'none'}"
+        )
 
-        from hyperflow.optimize import Objective, Study
-
-        storage = self._open()
-        try:
-            if storage is None:
-                raise KeyError(name)
-            ostudy = optuna.load_study(study_name=name, storage=storage)
-        except KeyError:
-            known = [s.name for s in self.studies()][:20]
-            raise OptimizeError(
-                f"no study {name!r} in this store; stored: {', '.join(known) or 'none'}"
-            ) from None
-        attrs = ostudy.user_attrs
-        study = Study(ostudy, Objective("value"), str(attrs.get("hf_pipeline") or ""))
-        return StudyView(name, attrs.get("hf_pipeline"), attrs.get("hf_objective"),
-                         [d.name.lower() for d in ostudy.directions], study.trials)
+    def _view(self, conn: sa.Connection, name: str, sid: int, directions: list[str],
+              attrs: dict[str, Any]) -> StudyView:
+        """The study's view, read again only when a trial changed (pictures kept with it)."""
+        signature = (sid, *trials_signature(conn, sid))
+        with self._lock:
+            cached = self._cache.get(name)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        view = StudyView(name, attrs.get("hf_pipeline"), attrs.get("hf_objective"),
+                         directions, read_trials(conn, sid, attrs))
+        with self._lock:
+            if len(self._cache) >= _CACHED_STUDIES:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[name] = (signature, view)
+        return view
 
 
 def _plot_trials(view: StudyView, index: int) -> list[dict[str, Any]]:
@@ -161,7 +154,16 @@ def _best_first(trials: list[dict[str, Any]], maximize: bool) -> list[dict[str, 
 
 
 def study_plots(view: StudyView, *, history_only: bool = False) -> dict[str, str]:
-    """SVGs by name: history (per objective), importance, parallel coordinates, Pareto."""
+    """SVGs by name: history (per objective), importance, parallel coordinates, Pareto.
+
+    Drawn once per view (a view is read again when a trial changes).
+    """
+    if history_only not in view.pictures:
+        view.pictures[history_only] = _draw(view, history_only)
+    return view.pictures[history_only]
+
+
+def _draw(view: StudyView, history_only: bool) -> dict[str, str]:
     from hyperflow import viz
     from hyperflow.ui._charts import scatter_chart
 
