@@ -169,19 +169,33 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100_000)
     ap.add_argument("--trials", type=int, default=10_000)
     ap.add_argument("--mlflow-runs", type=int, default=10_000)
+    ap.add_argument("--reuse", type=Path, default=None,
+                    help="a folder from an earlier run: time its hf.db instead of loading anew")
     ap.add_argument("--browser", action=argparse.BooleanOptionalAction, default=True,
                     help="also time the pages in headless Chromium (Playwright)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    tmp = args.reuse or Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    reuse = (tmp / "hf.db").exists()
     store = get_store(f"sqlite:///{tmp}/hf.db")
     assert isinstance(store, SQLStore)
     t = time.time()
-    ids = load_runs(store, args.runs)
-    load_study(store.sqlalchemy_url, args.trials)
-    print(f"loaded {args.runs:,} runs and a {args.trials:,}-trial study in {time.time() - t:.0f} s")
+    if reuse:
+        ids = [r.run_id for r in store.search_runs(limit=100)]
+        args.runs = store.count_runs()
+        print(f"reusing {tmp}/hf.db: {args.runs:,} runs")
+    else:
+        ids = load_runs(store, args.runs)
+        load_study(store.sqlalchemy_url, args.trials)
+        print(f"loaded {args.runs:,} runs and a {args.trials:,}-trial study in "
+              f"{time.time() - t:.0f} s into {tmp}")
+    cold = TestClient(hf.ui.create_app(store=store))
+    for name, path in (("runs page", "/runs"), ("study page", "/studies/bench-study")):
+        t = time.perf_counter()
+        assert cold.get(path).status_code == 200
+        print(f"  cold (first request of a new app): {name:<12} {(time.perf_counter() - t) * 1000:8.1f} ms")
     client = TestClient(hf.ui.create_app(store=store))
 
     def get(url: str, **params: Any) -> Callable[[], None]:
