@@ -46,7 +46,7 @@ from hyperflow.engine import RunHook, RunResult
 from hyperflow.optimize import Objective, Study
 
 if TYPE_CHECKING:
-    from hyperflow import monitor, predictions, registry, serve, testing, viz
+    from hyperflow import monitor, predictions, registry, serve, testing, ui, viz
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -100,6 +100,7 @@ __all__ = [
     "serve",
     "start_run",
     "testing",
+    "ui",
     "viz",
 ]
 
@@ -117,6 +118,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "monitor": ("hyperflow.monitor", None),
     "serve": ("hyperflow.serve", None),
     "predictions": ("hyperflow.predictions", None),
+    "ui": ("hyperflow.ui", None),
 }
 
 

@@ -196,12 +196,30 @@ class MetadataStore(abc.ABC):
         order_by: str | Sequence[str] | None = None,
         limit: int | None = None,
         parent_id: str | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
         """Runs matching a filter (see :func:`hyperflow.store.parse_where`), ordered.
 
         ``order_by`` items are fields like ``"metrics.f1"``; a leading ``-`` sorts
-        descending. The default order is newest first.
+        descending. The default order is newest first. ``offset`` skips that many
+        matching runs first (a page of a listing).
         """
+
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        where: str | None = None,
+        parent_id: str | None = None,
+        at_most: int | None = None,
+    ) -> int:
+        """How many runs ``search_runs`` would return with these filters and no limit.
+
+        With ``at_most``, counting stops there (a cheap "10,000+" for large filters).
+        """
+        found = self.search_runs(pipeline=pipeline, where=where, parent_id=parent_id,
+                                 limit=at_most)
+        return len(found)
 
     @abc.abstractmethod
     def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
