@@ -27,7 +27,12 @@ from hyperflow.deploy._docker import (
 )
 from hyperflow.deploy._kube import kube_name, kustomization, manifests
 from hyperflow.deploy._ops import grafana_dashboard, prometheus_rules
-from hyperflow.deploy._requirements import Trace, pinned_requirements, trace_imports
+from hyperflow.deploy._requirements import (
+    Trace,
+    pinned_requirements,
+    static_imports,
+    trace_imports,
+)
 from hyperflow.deploy._runtime import BUNDLE_FILE
 from hyperflow.registry import ModelVersion
 from hyperflow.store import ArtifactStore, MetadataStore
@@ -190,7 +195,12 @@ def _assemble(
     (tmp / BUNDLE_FILE).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     trace = trace_imports(tmp)
     modules = _copy_code(tmp, trace)
-    requirements = pinned_requirements(trace, _extra_requirements(stores[0]))
+    needed = static_imports(list(trace.local.values()))
+    needed |= {str(m.get("type") or "").split(".")[0] for m in manifest.values()} - {""}
+    extra = _extra_requirements(stores[0])
+    if any(m["format"] == "parquet" for m in manifest.values()):
+        extra.append("pyarrow")
+    requirements = pinned_requirements(trace, needed, extra)
     _write_text(tmp, _templates(info, requirements))
     return info, requirements, modules
 

@@ -10,6 +10,7 @@ everything they require, plus hyperflow's ``serve`` extra.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from hyperflow._errors import DeployError
 
-__all__ = ["Trace", "pinned_requirements", "trace_imports"]
+__all__ = ["Trace", "pinned_requirements", "static_imports", "trace_imports"]
 
 _TRACE = """
 import json, sys
@@ -143,18 +144,78 @@ def _closure(roots: dict[str, set[str]]) -> dict[str, tuple[str, set[str]]]:
     return found
 
 
-def pinned_requirements(trace: Trace, extra: list[str] | None = None) -> list[str]:
-    """``name[extras]==version`` lines for the traced packages, the serve extra and ``extra``."""
+def _module_level(tree: ast.Module) -> list[ast.stmt]:
+    """Statements run on import: the module's body and its ``if``/``try`` blocks."""
+    out: list[ast.stmt] = []
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if isinstance(node, ast.If | ast.Try):
+            todo.extend(node.body + node.orelse + getattr(node, "finalbody", []))
+            todo.extend(s for h in getattr(node, "handlers", []) for s in h.body)
+    return out
+
+
+def static_imports(files: list[Path]) -> set[str]:
+    """Top-level names the modules in ``files`` import when imported (absolute imports).
+
+    Imports inside functions (a training-only data loader, say) are left out: what the
+    predict path imports lazily is caught by the trace instead.
+    """
+    names: set[str] = set()
+    for file in files:
+        tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
+        for node in _module_level(tree):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def _optional(found: dict[str, tuple[str, set[str]]]) -> set[str]:
+    """Distributions that the ``found`` ones require only under an extra not asked for."""
+    from packaging.requirements import Requirement
+
+    optional: set[str] = set()
+    for key, (_, extras) in found.items():
+        for text in metadata.requires(key) or []:
+            req = Requirement(text)
+            if req.marker is not None and not any(
+                req.marker.evaluate({"extra": e}) for e in {""} | extras
+            ):
+                optional.add(_canonical(req.name))
+    return optional
+
+
+def pinned_requirements(
+    trace: Trace, needed: set[str], extra: list[str] | None = None
+) -> list[str]:
+    """``name[extras]==version`` lines of what the bundle needs, with their requirements.
+
+    The roots are the distributions of the ``needed`` top-level modules (what the
+    predict pipeline's modules import, what its artifacts are), hyperflow's ``serve``
+    extra and ``extra``. A traced import outside their requirements is added too,
+    unless it is only an optional dependency of them (pandas imports pyarrow when it
+    is installed, but does not need it).
+    """
     from packaging.requirements import Requirement
 
     by_module = metadata.packages_distributions()
     roots: dict[str, set[str]] = {}
-    for top in sorted(trace.packages):
+    for top in sorted((needed - set(sys.stdlib_module_names)) - {"hyperflow"}):
         for dist in by_module.get(top, []):
             roots.setdefault(dist, set())
     for text in [*_serve_extra(), *(extra or [])]:
         req = Requirement(text)
         roots.setdefault(req.name, set()).update(req.extras)
+    pins = _closure(roots)
+    optional = _optional(pins)
+    for top in sorted(trace.packages):
+        for dist in by_module.get(top, []):
+            if _canonical(dist) not in pins and _canonical(dist) not in optional:
+                roots.setdefault(dist, set())
     pins = _closure(roots)
     lines = []
     for key in sorted(pins):
