@@ -35,6 +35,44 @@ def _site_packages(python: Path) -> Path:
     return Path(out.stdout.strip())
 
 
+def _installed_size(dist: metadata.Distribution) -> int:
+    base = Path(str(dist.locate_file("")))
+    return sum(
+        (base / str(f)).stat().st_size for f in dist.files or [] if (base / str(f)).is_file()
+    )
+
+
+def core_size(dependencies: list[str]) -> tuple[int, float]:
+    """Distributions and installed MB of ``pip install hyperflow`` with these core dependencies,
+    measured from the installed distributions' RECORD files (pinned as installed here)."""
+    from packaging.requirements import Requirement
+
+    seen: dict[str, int] = {}
+    todo = [Requirement(d).name for d in dependencies]
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        seen[name] = _installed_size(dist)
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return len(seen) + 1, round(sum(seen.values()) / 1e6, 1)
+
+
+def _core_report() -> dict[str, object]:
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    before = [*deps, "pyarrow>=14"] if not any(d.startswith("pyarrow") for d in deps) else deps
+    return {"core_before": core_size(before), "core_now": core_size(deps)}
+
+
 def _bundle(work: Path) -> tuple[object, float]:
     from examples.weather import pipeline as weather
 
@@ -93,6 +131,7 @@ def main() -> None:
             "requirements": len(bundle.requirements),  # type: ignore[attr-defined]
             "full_env_dists": len(list(metadata.distributions())),
             "full_env_mb": round(_size(_site_packages(Path(sys.executable))) / 1e6, 1),
+            **_core_report(),
         }
         if args.install:
             result.update(_install(bundle.path, work))  # type: ignore[attr-defined]
