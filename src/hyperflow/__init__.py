@@ -18,6 +18,7 @@ from hyperflow._errors import (
     ConfigWarning,
     CycleError,
     DefinitionError,
+    DeployError,
     DuplicateOutputError,
     FingerprintError,
     HyperflowError,
@@ -46,7 +47,7 @@ from hyperflow.engine import RunHook, RunResult
 from hyperflow.optimize import Objective, Study
 
 if TYPE_CHECKING:
-    from hyperflow import monitor, predictions, registry, serve, testing, ui, viz
+    from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -61,6 +62,7 @@ __all__ = [
     "ConfigWarning",
     "CycleError",
     "DefinitionError",
+    "DeployError",
     "DuplicateOutputError",
     "FingerprintError",
     "Float",
@@ -92,6 +94,7 @@ __all__ = [
     "TypeMismatchError",
     "VizError",
     "__version__",
+    "deploy",
     "monitor",
     "node",
     "predictions",
@@ -117,6 +120,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "viz": ("hyperflow.viz", None),
     "monitor": ("hyperflow.monitor", None),
     "serve": ("hyperflow.serve", None),
+    "deploy": ("hyperflow.deploy", None),
     "predictions": ("hyperflow.predictions", None),
     "ui": ("hyperflow.ui", None),
 }

@@ -1,5 +1,6 @@
 """The ``hyperflow`` command line (also ``python -m hyperflow``)."""
 
+from hyperflow.cli import _build as _build  # registers `build`
 from hyperflow.cli import _govern as _govern  # registers card/audit/predictions
 from hyperflow.cli import _lifecycle as _lifecycle  # registers its commands
 from hyperflow.cli import _ui as _ui  # registers `hyperflow ui`

@@ -6,7 +6,8 @@ format         used for
 ``bytes``      ``bytes`` / ``bytearray``, stored as is
 ``json``       JSON values that round-trip exactly (str, numbers, lists, dicts)
 ``npy``        numpy arrays without Python objects (``allow_pickle=False``)
-``parquet``    pandas DataFrames (string column names)
+``parquet``    pandas DataFrames (string column names) where pyarrow is installed
+               (the ``parquet`` extra); without it they are pickled, exactly
 ``skops``      scikit-learn estimators, with ``skops`` installed (``hyperflow[governance]``)
                and when every type in them is on skops' trusted allow-list or is a
                class of the project's own modules
@@ -39,7 +40,15 @@ from typing import Any
 
 from hyperflow._errors import IntegrityError, StoreError
 
-__all__ = ["FORMATS", "PICKLE_FORMATS", "deserialize", "format_tag", "serialize", "type_name"]
+__all__ = [
+    "FORMATS",
+    "PICKLE_FORMATS",
+    "deserialize",
+    "format_tag",
+    "has_pyarrow",
+    "serialize",
+    "type_name",
+]
 
 FORMATS = ("bytes", "json", "npy", "parquet", "skops", "joblib", "pickle")
 #: Formats whose loading may run arbitrary code (opt-in for registered models).
@@ -94,6 +103,15 @@ def _same_types(a: Any, b: Any) -> bool:
     return True
 
 
+def has_pyarrow() -> bool:
+    """True when pyarrow imports (the ``parquet`` extra): DataFrames are stored as Parquet."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def serialize(obj: Any) -> tuple[bytes, str]:
     """Encode ``obj`` and name the format used; the bytes start with the format's tag.
 
@@ -121,7 +139,9 @@ def _encode(obj: Any) -> tuple[bytes, str]:
     if mod == "pandas":
         import pandas as pd
 
-        if isinstance(obj, pd.DataFrame) and all(isinstance(c, str) for c in obj.columns):
+        parquet = has_pyarrow()  # else pickled: exact too
+        frame = isinstance(obj, pd.DataFrame)
+        if parquet and frame and all(isinstance(c, str) for c in obj.columns):
             buf = io.BytesIO()
             try:
                 obj.to_parquet(buf)
@@ -213,6 +233,11 @@ def _decode(data: bytes | memoryview, fmt: str) -> Any:
     if fmt == "parquet":
         import pandas as pd
 
+        if not has_pyarrow():
+            raise StoreError(
+                "this artifact is a Parquet table, and reading it needs pyarrow: "
+                "pip install 'hyperflow[parquet]'"
+            )
         return pd.read_parquet(io.BytesIO(data))
     if fmt == "skops":
         return _load_skops(bytes(data))
