@@ -43,7 +43,7 @@ from hyperflow._errors import (
 )
 from hyperflow.core import Bool, Choice, Float, Int, Pipeline, SearchSpace, node
 from hyperflow.engine import RunHook, RunResult
-from hyperflow.optimize import Objective, Study
+from hyperflow.optimize import Objective, Study, report
 
 if TYPE_CHECKING:
     from hyperflow import monitor, predictions, registry, serve, testing, viz
@@ -96,6 +96,7 @@ __all__ = [
     "node",
     "predictions",
     "registry",
+    "report",
     "runs",
     "serve",
     "start_run",

@@ -126,3 +126,22 @@ def judged(x: Annotated[int, hf.Int(0, 3)] = 0, how: str = "fail") -> dict[str, 
 
 
 judged_pipeline = hf.Pipeline([judged], name="judged")
+
+
+# an iterative "training": reports a score per epoch; bad configs report low scores.
+# EPOCHS_RUN[trial config] counts epochs actually executed in this process.
+EPOCHS_RUN: dict[float, int] = {}
+
+
+def epochs(
+    quality: Annotated[float, hf.Float(0.0, 1.0)] = 0.5, n_epochs: int = 10
+) -> dict[str, float]:
+    score = 0.0
+    for epoch in range(n_epochs):
+        EPOCHS_RUN[quality] = EPOCHS_RUN.get(quality, 0) + 1
+        score = quality * (epoch + 1) / n_epochs
+        hf.report(score, epoch)
+    return {"score": score}
+
+
+epochs_pipeline = hf.Pipeline([epochs], name="epochs")

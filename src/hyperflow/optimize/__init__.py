@@ -9,6 +9,7 @@ from hyperflow.optimize._objective import (
     Objective,
 )
 from hyperflow.optimize._optimize import optimize
+from hyperflow.optimize._report import PRUNERS, report
 from hyperflow.optimize._sampler import storage_url
 from hyperflow.optimize._space import grid_of, suggest_config
 from hyperflow.optimize._study import Study, StudySummary, TrialResult, TrialState
@@ -16,6 +17,7 @@ from hyperflow.optimize._study import Study, StudySummary, TrialResult, TrialSta
 __all__ = [
     "MAX_EXPRESSION_CHARS",
     "MAX_EXPRESSION_DEPTH",
+    "PRUNERS",
     "Constraint",
     "Evaluation",
     "Expression",
@@ -26,6 +28,7 @@ __all__ = [
     "TrialState",
     "grid_of",
     "optimize",
+    "report",
     "storage_url",
     "suggest_config",
 ]

@@ -14,6 +14,7 @@ from hyperflow._errors import OptimizeError
 from hyperflow.core import Pipeline
 from hyperflow.optimize._objective import Objective
 from hyperflow.optimize._pool import TrialProgress
+from hyperflow.optimize._report import LocalReporter, Reporter, ReportService
 from hyperflow.optimize._space import suggest_config
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import TrialOutcome, TrialSpec, run_trial
@@ -38,6 +39,7 @@ class Search:
     parallel: int
     deadline: float | None
     bar: TrialProgress
+    reports: ReportService | None = None  # worker trials' hf.report calls (a pruner is set)
     started: int = 0
     stopped: bool = False  # the sampler said the space is exhausted
     host: str = field(default_factory=socket.gethostname)
@@ -141,7 +143,16 @@ def _ask(search: Search) -> tuple[optuna.Trial, TrialSpec]:
         raise
     trial.set_user_attr("hf_config", config)
     tags = {**search.base.tags, "hyperflow.trial": str(trial.number)}
-    return trial, replace(search.base, config=config, tags=tags)
+    return trial, replace(search.base, config=config, tags=tags, reporter=_reporter(search, trial))
+
+
+def _reporter(search: Search, trial: optuna.Trial) -> Reporter | None:
+    """Where the trial's ``hf.report`` calls go: the trial itself, or the report service."""
+    if search.executor is None:
+        return LocalReporter(trial)
+    if search.reports is not None:
+        return search.reports.reporter(trial)
+    return None
 
 
 def _best_text(study: Study) -> str:
@@ -154,9 +165,11 @@ def _best_text(study: Study) -> str:
 
 
 def _finish(search: Search, trial: optuna.Trial, outcome: TrialOutcome) -> None:
+    if search.reports is not None:
+        search.reports.forget(trial.number)
     _tell(search, trial, outcome)
     if search.bar.enabled:  # reading the best trial reads every trial: only for the bar
-        search.bar.update(_best_text(search.study))
+        search.bar.update(_best_text(search.study), pruned=outcome.pruned)
 
 
 def _run_here(search: Search, trial: optuna.Trial, spec: TrialSpec) -> None:

@@ -21,12 +21,14 @@ from hyperflow.optimize._loop import Search, run_search
 from hyperflow.optimize._objective import Objective
 from hyperflow.optimize._pool import TrialProgress, cpus, process_pool
 from hyperflow.optimize._recover import recover_abandoned
+from hyperflow.optimize._report import ReportService, build_pruner
 from hyperflow.optimize._sampler import build_sampler, open_storage
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import CacheSpec, TrackSpec, TrialSpec
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.pruners import BasePruner
     from optuna.samplers import BaseSampler
     from optuna.storages import BaseStorage
 
@@ -53,6 +55,7 @@ def optimize(
     cache: CacheSpec = None,
     track: TrackSpec = None,
     progress: bool | None = None,
+    pruner: str | BasePruner | None = None,
 ) -> Study:
     """Search ``pipeline.space`` for the config that optimizes ``objective``.
 
@@ -80,6 +83,10 @@ def optimize(
         timeout: stop starting new trials after this many seconds.
         cache, track: as in ``Pipeline.run``.
         progress: show a rich progress bar (default: only in a terminal).
+        pruner: stops unpromising trials from what their nodes report with
+            ``hf.report(value, step)``: ``"median"``, ``"hyperband"``,
+            ``"successive_halving"``, an Optuna pruner, or ``None`` (never prune; reports
+            of trials in this process are still kept as intermediate values).
 
     Returns:
         A ``Study``: ``best``, ``trials``, ``pareto_front()``, ``trials_dataframe()``,
@@ -98,7 +105,8 @@ def optimize(
         n_trials = len(enqueue)
     name = study or f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     storage_obj = open_storage(storage, study is not None)
-    result = _prepared_study(name, storage_obj, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
+    ostudy = _open_study(name, storage_obj, sampler_obj, build_pruner(pruner), goal)
+    result = _prepared_study(ostudy, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
     base = TrialSpec(
         pipeline=pipeline,
         inputs=dict(inputs or {}),
@@ -110,6 +118,8 @@ def optimize(
         tags={"hyperflow.study": name},
     )
     own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
+    pool = executor or own_pool
+    reports = ReportService() if pool is not None and pruner is not None else None
     try:
         run_search(
             Search(
@@ -117,13 +127,16 @@ def optimize(
                 base=base,
                 fixed=fixed_cfg,
                 n_trials=n_trials,
-                executor=executor or own_pool,
-                parallel=_in_flight(executor or own_pool, n_jobs),
+                executor=pool,
+                parallel=_in_flight(pool, n_jobs),
                 deadline=None if timeout is None else time.monotonic() + timeout,
                 bar=TrialProgress(progress, n_trials, name),
+                reports=reports,
             )
         )
     finally:
+        if reports is not None:
+            reports.close()
         if own_pool is not None:
             own_pool.shutdown(wait=True, cancel_futures=True)
     return result
@@ -137,18 +150,16 @@ def _in_flight(pool: Executor | None, n_jobs: int) -> int:
 
 
 def _prepared_study(
-    name: str,
-    storage: BaseStorage,
+    ostudy: optuna.Study,
     sampler: BaseSampler,
     objective: Objective,
     pipeline: Pipeline,
     enqueue: list[dict[str, Any]],
     fixed: dict[str, Any],
 ) -> Study:
-    """The study opened (abandoned trials recovered), tagged, and its grid points queued."""
+    """The opened study tagged, and its grid points queued."""
     import optuna
 
-    ostudy = _open_study(name, storage, sampler, objective)
     ostudy.set_user_attr("hf_pipeline", pipeline.name)
     ostudy.set_user_attr("hf_objective", repr(objective))
     result = Study(ostudy, objective, pipeline.name, earlier=_settled(ostudy))
@@ -185,9 +196,14 @@ def _metrics_output(
 
 
 def _open_study(
-    name: str, storage: BaseStorage, sampler: BaseSampler, objective: Objective
+    name: str,
+    storage: BaseStorage,
+    sampler: BaseSampler,
+    pruner: BasePruner,
+    objective: Objective,
 ) -> optuna.Study:
-    """Create the study, or load it when it exists with the same directions."""
+    """Create the study, or load it when it exists with the same directions (abandoned
+    trials recovered)."""
     import optuna
 
     directions = [optuna.study.StudyDirection[d.upper()] for d in objective.directions]
@@ -197,6 +213,7 @@ def _open_study(
             study_name=name,
             storage=storage,
             sampler=sampler,
+            pruner=pruner,
             directions=directions,
             load_if_exists=True,
         )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hyperflow._errors import NodeError
 from hyperflow.core import Pipeline
+from hyperflow.optimize._report import Reporter, reporting
 
 if TYPE_CHECKING:
     from hyperflow.engine import Cache
@@ -39,6 +40,7 @@ class TrialSpec:
         keep: extra outputs stored with the trial's tracked run.
         cache, track: as in ``Pipeline.run``.
         tags: tags of the trial's tracked run.
+        reporter: where ``hf.report`` calls of this trial go (``None``: nowhere).
     """
 
     pipeline: Pipeline
@@ -49,6 +51,7 @@ class TrialSpec:
     cache: CacheSpec = None
     track: TrackSpec = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    reporter: Reporter | None = None
 
 
 @dataclass
@@ -120,14 +123,15 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
     t0 = time.perf_counter()
     tags = dict(spec.tags) if spec.tags and spec.track is not False else None
     try:
-        result = spec.pipeline.run(
-            inputs=dict(spec.inputs),
-            config=dict(spec.config),
-            outputs=[spec.metrics, *spec.keep],
-            cache=spec.cache,
-            track=spec.track,
-            tags=tags,
-        )
+        with reporting(spec.reporter):
+            result = spec.pipeline.run(
+                inputs=dict(spec.inputs),
+                config=dict(spec.config),
+                outputs=[spec.metrics, *spec.keep],
+                cache=spec.cache,
+                track=spec.track,
+                tags=tags,
+            )
     except Exception as exc:  # reported back as the trial's failure
         return _failure(exc, _run_id_of(exc), t0)
     try:
