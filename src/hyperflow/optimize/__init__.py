@@ -12,16 +12,20 @@ from hyperflow.optimize._optimize import optimize
 from hyperflow.optimize._report import PRUNERS, report
 from hyperflow.optimize._sampler import storage_url
 from hyperflow.optimize._space import grid_of, suggest_config
+from hyperflow.optimize._stop import StopWhen
 from hyperflow.optimize._study import Study, StudySummary, TrialResult, TrialState
+from hyperflow.optimize._warm import WARM_TOP
 
 __all__ = [
     "MAX_EXPRESSION_CHARS",
     "MAX_EXPRESSION_DEPTH",
     "PRUNERS",
+    "WARM_TOP",
     "Constraint",
     "Evaluation",
     "Expression",
     "Objective",
+    "StopWhen",
     "Study",
     "StudySummary",
     "TrialResult",

@@ -23,8 +23,10 @@ from hyperflow.optimize._pool import TrialProgress, cpus, process_pool
 from hyperflow.optimize._recover import recover_abandoned
 from hyperflow.optimize._report import ReportService, build_pruner
 from hyperflow.optimize._sampler import build_sampler, open_storage
+from hyperflow.optimize._stop import StopSpec, StopTracker, StopWhen
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import CacheSpec, TrackSpec, TrialSpec
+from hyperflow.optimize._warm import WarmStart, enqueue_warm, warm_configs
 
 if TYPE_CHECKING:
     import optuna
@@ -56,6 +58,8 @@ def optimize(
     track: TrackSpec = None,
     progress: bool | None = None,
     pruner: str | BasePruner | None = None,
+    warm_start: WarmStart = None,
+    stop_when: StopSpec = None,
 ) -> Study:
     """Search ``pipeline.space`` for the config that optimizes ``objective``.
 
@@ -87,6 +91,12 @@ def optimize(
             ``hf.report(value, step)``: ``"median"``, ``"hyperband"``,
             ``"successive_halving"``, an Optuna pruner, or ``None`` (never prune; reports
             of trials in this process are still kept as intermediate values).
+        warm_start: configs tried first: a study's name (its best complete trials, up to
+            ``WARM_TOP``, from ``storage`` or the store's database), tracked run ids (their
+            configs), or config dicts. A re-search after retraining starts from the best.
+        stop_when: a ``StopWhen`` (or a dict of its fields) that ends the search early:
+            no improvement in N trials, an objective reached, a time or cost budget.
+            ``Study.stop_reason`` says why a search ended early.
 
     Returns:
         A ``Study``: ``best``, ``trials``, ``pareto_front()``, ``trials_dataframe()``,
@@ -104,8 +114,14 @@ def optimize(
             raise OptimizeError("n_trials=None needs sampler='grid' (one trial per grid point)")
         n_trials = len(enqueue)
     name = study or f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    rules = _rules(stop_when, goal)
     storage_obj = open_storage(storage, study is not None)
+    warm_storage = storage_obj if study or storage or not isinstance(warm_start, str) else None
+    warm = warm_configs(
+        warm_start, pipeline, warm_storage or open_storage(None, named=True), track
+    )
     ostudy = _open_study(name, storage_obj, sampler_obj, build_pruner(pruner), goal)
+    enqueue_warm(ostudy, warm, fixed_cfg)
     result = _prepared_study(ostudy, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
     base = TrialSpec(
         pipeline=pipeline,
@@ -121,7 +137,7 @@ def optimize(
     pool = executor or own_pool
     reports = ReportService() if pool is not None and pruner is not None else None
     try:
-        run_search(
+        result.stop_reason = run_search(
             Search(
                 study=result,
                 base=base,
@@ -132,14 +148,37 @@ def optimize(
                 deadline=None if timeout is None else time.monotonic() + timeout,
                 bar=TrialProgress(progress, n_trials, name),
                 reports=reports,
+                stop=StopTracker(rules, goal.directions[0] == "maximize", _best_value(result)),
             )
         )
+        result.optuna.set_user_attr("hf_stop_reason", result.stop_reason)
     finally:
         if reports is not None:
             reports.close()
         if own_pool is not None:
             own_pool.shutdown(wait=True, cancel_futures=True)
     return result
+
+
+def _rules(stop_when: StopSpec, goal: Objective) -> StopWhen | None:
+    """The stop rules; value rules need a single objective."""
+    rules = StopWhen.coerce(stop_when)
+    if rules is not None and goal.multi and (rules.no_improvement or rules.reached is not None):
+        raise OptimizeError(
+            "stop_when no_improvement / reached need a single objective; this one has "
+            f"{len(goal.directions)}: use seconds= or cost= budgets instead"
+        )
+    return rules
+
+
+def _best_value(study: Study) -> float | None:
+    """The study's best objective so far (single objective), for stop rules."""
+    if study.objective.multi or not study.earlier:
+        return None
+    try:
+        return study.best.value
+    except OptimizeError:
+        return None
 
 
 def _in_flight(pool: Executor | None, n_jobs: int) -> int:
