@@ -43,7 +43,7 @@ from hyperflow._errors import (
 )
 from hyperflow.core import Bool, Choice, Float, Int, Pipeline, SearchSpace, node
 from hyperflow.engine import RunHook, RunResult
-from hyperflow.optimize import Objective, Study, report
+from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
     from hyperflow import monitor, predictions, registry, serve, testing, viz
@@ -64,6 +64,7 @@ __all__ = [
     "DuplicateOutputError",
     "FingerprintError",
     "Float",
+    "Fold",
     "HyperflowError",
     "InputError",
     "Int",
@@ -92,6 +93,7 @@ __all__ = [
     "TypeMismatchError",
     "VizError",
     "__version__",
+    "folds",
     "monitor",
     "node",
     "predictions",

@@ -145,3 +145,32 @@ def epochs(
 
 
 epochs_pipeline = hf.Pipeline([epochs], name="epochs")
+
+
+# cross-validation: a "model" whose held-out score is its quality minus the fold's noise
+FITS: list[tuple[float, int, int]] = []  # (quality, fold index, k) of every fit run here
+
+
+def cv_fit(fold: hf.Fold, quality: Annotated[float, hf.Float(0.0, 1.0)] = 0.5) -> float:
+    FITS.append((quality, fold.index, fold.k))
+    return quality
+
+
+def cv_metrics(cv_fit: float, fold: hf.Fold) -> dict[str, float]:
+    return {"acc": cv_fit - 0.01 * fold.index, "n_test": float(len(fold.y_test))}
+
+
+cv_evaluate = hf.Pipeline([cv_fit, cv_metrics], name="evaluate")
+
+
+def rows(n: int = 40) -> list[float]:
+    return [float(i) for i in range(n)]
+
+
+def classes(n: int = 40) -> list[int]:
+    return [i % 2 for i in range(n)]
+
+
+def cv_search(k: int = 4, *, stratify: bool = False, report: str | None = None) -> hf.Pipeline:
+    cv = hf.folds(cv_evaluate, k=k, x="rows", y="classes", stratify=stratify, report=report)
+    return hf.Pipeline([rows, classes, cv], name="cvsearch")

@@ -1,5 +1,6 @@
 """Metric-driven search over a pipeline's whole space (variants and parameters) on Optuna."""
 
+from hyperflow.optimize._folds import Fold, folds
 from hyperflow.optimize._objective import (
     MAX_EXPRESSION_CHARS,
     MAX_EXPRESSION_DEPTH,
@@ -24,12 +25,14 @@ __all__ = [
     "Constraint",
     "Evaluation",
     "Expression",
+    "Fold",
     "Objective",
     "StopWhen",
     "Study",
     "StudySummary",
     "TrialResult",
     "TrialState",
+    "folds",
     "grid_of",
     "optimize",
     "report",
