@@ -39,7 +39,7 @@ def test_dotted_names_are_metric_names_never_attributes() -> None:
     assert Expression("f1 - 2 * f1.std").names == frozenset({"f1", "f1.std"})
     assert Expression("f1 - 2 * f1.std")({"f1": 0.9, "f1.std": 0.05}) == pytest.approx(0.8)
     assert Expression("f1.real")({"f1.real": 3.0}) == 3.0
-    with pytest.raises(hf.OptimizeError, match="uses 'f1.real', which the trial's metrics"):
+    with pytest.raises(hf.OptimizeError, match=r"uses 'f1\.real', which the trial's metrics"):
         Expression("f1.real")({"f1": 3.0})
 
 
