@@ -174,3 +174,23 @@ def classes(n: int = 40) -> list[int]:
 def cv_search(k: int = 4, *, stratify: bool = False, report: str | None = None) -> hf.Pipeline:
     cv = hf.folds(cv_evaluate, k=k, x="rows", y="classes", stratify=stratify, report=report)
     return hf.Pipeline([rows, classes, cv], name="cvsearch")
+
+
+# multi-fidelity: prep does not depend on the fidelity input (cached once); fit does
+PREPS: list[int] = []
+RUNGS: list[tuple[float, int]] = []
+
+
+def prep(size: int = 8) -> list[float]:
+    PREPS.append(size)
+    return [1.0] * size
+
+
+def fit_rows(
+    prep: list[float], n_rows: int, quality: Annotated[float, hf.Float(0.0, 1.0)] = 0.5
+) -> dict[str, float]:
+    RUNGS.append((quality, n_rows))
+    return {"score": quality * (1 - 1 / n_rows) + 0.0 * sum(prep)}
+
+
+fidelity_pipeline = hf.Pipeline([prep, fit_rows], name="rows")

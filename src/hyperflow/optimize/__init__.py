@@ -1,5 +1,6 @@
 """Metric-driven search over a pipeline's whole space (variants and parameters) on Optuna."""
 
+from hyperflow.optimize._fidelity import Fidelity
 from hyperflow.optimize._folds import Fold, folds
 from hyperflow.optimize._objective import (
     MAX_EXPRESSION_CHARS,
@@ -25,6 +26,7 @@ __all__ = [
     "Constraint",
     "Evaluation",
     "Expression",
+    "Fidelity",
     "Fold",
     "Objective",
     "StopWhen",

@@ -216,6 +216,10 @@ class Expression:
         object.__setattr__(self, "names", frozenset(names))
         object.__setattr__(self, "_fn", fn if names else _constant(fn, text))
 
+    def __reduce__(self) -> tuple[type[Expression], tuple[str]]:
+        """Pickled as its text (compiled again where it is loaded, e.g. in a worker)."""
+        return (Expression, (self.text,))
+
     def __call__(self, metrics: Mapping[str, Any]) -> float:
         _require(self.names, metrics, f"expression {_shown(self.text)}")
         try:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
 from hyperflow.core import Pipeline
+from hyperflow.optimize._fidelity import Fidelity, fidelity_pruner
 from hyperflow.optimize._loop import Search, run_search
 from hyperflow.optimize._objective import Objective
 from hyperflow.optimize._pool import TrialProgress, cpus, process_pool
@@ -60,6 +61,7 @@ def optimize(
     pruner: str | BasePruner | None = None,
     warm_start: WarmStart = None,
     stop_when: StopSpec = None,
+    fidelity: Fidelity | None = None,
 ) -> Study:
     """Search ``pipeline.space`` for the config that optimizes ``objective``.
 
@@ -97,6 +99,10 @@ def optimize(
         stop_when: a ``StopWhen`` (or a dict of its fields) that ends the search early:
             no improvement in N trials, an objective reached, a time or cost budget.
             ``Study.stop_reason`` says why a search ended early.
+        fidelity: a ``Fidelity(input, values)``: each trial runs at the first value of
+            that input, reports its objective, and runs at the next value only while the
+            pruner keeps it (default pruner then: ``"successive_halving"``, sized to the
+            values; ``"hyperband"`` likewise).
 
     Returns:
         A ``Study``: ``best``, ``trials``, ``pareto_front()``, ``trials_dataframe()``,
@@ -106,6 +112,9 @@ def optimize(
 
     goal = Objective.coerce(objective)
     fixed_cfg = _validated_fixed(pipeline, fixed)
+    if fidelity is not None:
+        inputs = {**(inputs or {}), fidelity.input: fidelity.values[-1]}
+        pruner = pruner or "successive_halving"
     metrics_out = _metrics_output(pipeline, metrics, keep, inputs)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler_obj, enqueue = build_sampler(sampler, seed, goal, pipeline, grid, fixed_cfg)
@@ -120,7 +129,8 @@ def optimize(
     warm = warm_configs(
         warm_start, pipeline, warm_storage or open_storage(None, named=True), track
     )
-    ostudy = _open_study(name, storage_obj, sampler_obj, build_pruner(pruner), goal)
+    pruner_obj = (fidelity and fidelity_pruner(pruner, fidelity)) or build_pruner(pruner)
+    ostudy = _open_study(name, storage_obj, sampler_obj, pruner_obj, goal)
     enqueue_warm(ostudy, warm, fixed_cfg)
     result = _prepared_study(ostudy, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
     base = TrialSpec(
@@ -132,6 +142,8 @@ def optimize(
         cache=cache,
         track=track,
         tags={"hyperflow.study": name},
+        fidelity=fidelity,
+        rung_value=None if goal.multi else goal.expressions[0],
     )
     own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
     pool = executor or own_pool
