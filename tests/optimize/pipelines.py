@@ -194,3 +194,36 @@ def fit_rows(
 
 
 fidelity_pipeline = hf.Pipeline([prep, fit_rows], name="rows")
+
+
+# single-flight: every trial waits at a rendezvous, then needs one slow featurization
+@hf.node(cache=False)
+def arrive(rendezvous: str, parties: int = 8) -> str:
+    import os
+    import uuid
+    from pathlib import Path
+
+    Path(rendezvous, uuid.uuid4().hex).touch()
+    deadline = time.monotonic() + 120
+    while len(os.listdir(rendezvous)) < parties:  # polling: all trials start together
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(os.listdir(rendezvous))} of {parties} trials met")
+        time.sleep(0.01)
+    return rendezvous
+
+
+def featurize(arrive: str) -> list[float]:
+    import os
+    from pathlib import Path
+
+    with open(Path(arrive).parent / "featurized.log", "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    time.sleep(0.5)  # the expensive part every trial needs
+    return [float(i) for i in range(100)]
+
+
+def classify(featurize: list[float], c: Annotated[int, hf.Int(0, 7)] = 0) -> dict[str, float]:
+    return {"score": sum(featurize) * c}
+
+
+shared_features = hf.Pipeline([arrive, featurize, classify], name="shared")

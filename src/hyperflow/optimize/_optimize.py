@@ -13,6 +13,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
@@ -147,6 +148,7 @@ def optimize(
     )
     own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
     pool = executor or own_pool
+    base = replace(base, single_flight=pool is not None)
     reports = ReportService() if pool is not None and pruner is not None else None
     try:
         result.stop_reason = run_search(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hyperflow._errors import NodeError
 from hyperflow.core import Pipeline
+from hyperflow.engine import single_flight
 from hyperflow.optimize._fidelity import Fidelity
 from hyperflow.optimize._objective import Expression
 from hyperflow.optimize._report import Reporter, reporting
@@ -57,6 +58,7 @@ class TrialSpec:
     reporter: Reporter | None = None
     fidelity: Fidelity | None = None
     rung_value: Expression | None = None  # the objective, reported at each lower rung
+    single_flight: bool = False  # trials run side by side: compute shared misses once
 
 
 @dataclass
@@ -145,7 +147,7 @@ def run_trial(spec: TrialSpec) -> TrialOutcome:
         if spec.fidelity is not None:
             inputs[spec.fidelity.input] = value
         try:
-            with reporting(spec.reporter):
+            with reporting(spec.reporter), single_flight(spec.single_flight):
                 result = spec.pipeline.run(
                     inputs=inputs,
                     config=dict(spec.config),
