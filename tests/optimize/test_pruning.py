@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import optuna
 import pytest
@@ -99,3 +100,29 @@ def test_reports_travel_back_from_dask_workers() -> None:
     states = [t.state for t in study.trials]
     assert TrialState.PRUNED in states and TrialState.FAIL not in states, states
     assert all(t.intermediate_values for t in study.optuna.trials)
+
+
+def test_report_from_a_pytorch_training_loop() -> None:
+    torch = pytest.importorskip("torch")
+
+    def train(lr: Annotated[float, hf.Float(1e-3, 1.0, log=True)] = 0.1) -> dict[str, float]:
+        torch.manual_seed(0)
+        x = torch.linspace(-1, 1, 32).unsqueeze(1)
+        y = 3 * x
+        model = torch.nn.Linear(1, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        loss = torch.tensor(0.0)
+        for epoch in range(5):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            hf.report(loss.item(), epoch)  # a tensor's value, from the loop
+        return {"loss": float(loss.item())}
+
+    study = hf.Pipeline([train], name="torch-loop").optimize(
+        objective=hf.Objective("loss", maximize=False), n_trials=6, seed=0, pruner="median",
+        track=False, cache=False,
+    )
+    assert all(t.intermediate_values for t in study.optuna.trials)
+    assert {t.state for t in study.trials} <= {TrialState.COMPLETE, TrialState.PRUNED}

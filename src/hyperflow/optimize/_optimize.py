@@ -13,7 +13,6 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
@@ -126,14 +125,16 @@ def optimize(
     name = study or f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     rules = _rules(stop_when, goal)
     storage_obj = open_storage(storage, study is not None)
-    warm_storage = storage_obj if study or storage or not isinstance(warm_start, str) else None
+    named = study is not None or storage is not None or not isinstance(warm_start, str)
     warm = warm_configs(
-        warm_start, pipeline, warm_storage or open_storage(None, named=True), track
+        warm_start, pipeline, storage_obj if named else open_storage(None, named=True), track
     )
     pruner_obj = (fidelity and fidelity_pruner(pruner, fidelity)) or build_pruner(pruner)
     ostudy = _open_study(name, storage_obj, sampler_obj, pruner_obj, goal)
     enqueue_warm(ostudy, warm, fixed_cfg)
     result = _prepared_study(ostudy, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
+    own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
+    pool = executor or own_pool
     base = TrialSpec(
         pipeline=pipeline,
         inputs=dict(inputs or {}),
@@ -145,33 +146,35 @@ def optimize(
         tags={"hyperflow.study": name},
         fidelity=fidelity,
         rung_value=None if goal.multi else goal.expressions[0],
+        single_flight=pool is not None,
     )
-    own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
-    pool = executor or own_pool
-    base = replace(base, single_flight=pool is not None)
-    reports = ReportService() if pool is not None and pruner is not None else None
+    search = Search(
+        study=result,
+        base=base,
+        fixed=fixed_cfg,
+        n_trials=n_trials,
+        executor=pool,
+        parallel=_in_flight(pool, n_jobs),
+        deadline=None if timeout is None else time.monotonic() + timeout,
+        bar=TrialProgress(progress, n_trials, name),
+        stop=StopTracker(rules, goal.directions[0] == "maximize", _best_value(result)),
+    )
+    _run(search, own_pool, with_reports=pool is not None and pruner is not None)
+    return result
+
+
+def _run(search: Search, own_pool: Executor | None, *, with_reports: bool) -> None:
+    """Run the search (worker reports served when a pruner reads them); record why it
+    ended; shut down what it started."""
+    search.reports = ReportService() if with_reports else None
     try:
-        result.stop_reason = run_search(
-            Search(
-                study=result,
-                base=base,
-                fixed=fixed_cfg,
-                n_trials=n_trials,
-                executor=pool,
-                parallel=_in_flight(pool, n_jobs),
-                deadline=None if timeout is None else time.monotonic() + timeout,
-                bar=TrialProgress(progress, n_trials, name),
-                reports=reports,
-                stop=StopTracker(rules, goal.directions[0] == "maximize", _best_value(result)),
-            )
-        )
-        result.optuna.set_user_attr("hf_stop_reason", result.stop_reason)
+        search.study.stop_reason = run_search(search)
+        search.ostudy.set_user_attr("hf_stop_reason", search.study.stop_reason)
     finally:
-        if reports is not None:
-            reports.close()
+        if search.reports is not None:
+            search.reports.close()
         if own_pool is not None:
             own_pool.shutdown(wait=True, cancel_futures=True)
-    return result
 
 
 def _rules(stop_when: StopSpec, goal: Objective) -> StopWhen | None:
