@@ -109,7 +109,10 @@ def _fail(search: Search, trial: optuna.Trial, error: str, *, pruned: bool = Fal
     trial.set_user_attr("hf_error", error)
     if tell_state(search.ostudy, trial, state=state.PRUNED if pruned else state.FAIL):
         search.end(_EXHAUSTED)
-    log.warning("trial %d %s: %s", trial.number, "pruned" if pruned else "failed", error)
+    if pruned:  # expected, when a pruner is set: not a warning
+        log.info("trial %d pruned: %s", trial.number, error)
+    else:
+        log.warning("trial %d failed: %s", trial.number, error)
 
 
 def _record(trial: optuna.Trial, outcome: TrialOutcome) -> None:
