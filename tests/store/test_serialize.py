@@ -45,13 +45,13 @@ def test_npy_is_loaded_without_pickle() -> None:
     assert fmt == "npy" and data.startswith(b"\x00hyperflow:npy\n\x93NUMPY")
 
 
-def test_sklearn_estimator_uses_joblib() -> None:
+def test_sklearn_estimator_uses_skops() -> None:  # issue 22: skops, not joblib
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([[0.0], [1.0], [2.0], [3.0]])
     model = LogisticRegression().fit(x, [0, 0, 1, 1])
     data, fmt = serialize(model)
-    assert fmt == "joblib"
+    assert fmt == "skops"
     np.testing.assert_array_equal(deserialize(data, fmt).predict(x), model.predict(x))
 
 

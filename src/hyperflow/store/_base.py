@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hyperflow.store._audit_base import AuditStore
     from hyperflow.store._registry_base import RegistryStore
 
 __all__ = [
@@ -242,6 +243,19 @@ class MetadataStore(abc.ABC):
         raise StoreError(
             f"the metadata store {self.url!r} keeps no model registry; use a SQL store "
             "(sqlite:///path.db or postgresql+psycopg://...) for hf.registry"
+        )
+
+
+    def audit_store(self) -> AuditStore:
+        """The audit log and governance records kept alongside these runs.
+
+        Raises ``StoreError`` for stores that keep none (the default).
+        """
+        from hyperflow._errors import StoreError
+
+        raise StoreError(
+            f"the metadata store {self.url!r} keeps no audit log; use a SQL store "
+            "(sqlite:///path.db or postgresql+psycopg://...)"
         )
 
 

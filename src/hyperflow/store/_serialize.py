@@ -7,12 +7,17 @@ format         used for
 ``json``       JSON values that round-trip exactly (str, numbers, lists, dicts)
 ``npy``        numpy arrays without Python objects (``allow_pickle=False``)
 ``parquet``    pandas DataFrames (string column names)
-``joblib``     scikit-learn estimators (and other numpy-heavy objects)
+``skops``      scikit-learn estimators, with ``skops`` installed (``hyperflow[governance]``)
+               and when every type in them is on skops' trusted allow-list
+``joblib``     other scikit-learn objects (and without skops)
 ``pickle``     anything else (cloudpickle, so lambdas and closures work)
 =============  ============================================================
 
-Pickle-based formats run code when loaded; the artifact store verifies the
-sha256 of the bytes before :func:`deserialize` is ever called.
+Pickle-based formats (:data:`PICKLE_FORMATS`) run code when loaded; the artifact
+store verifies the sha256 of the bytes before :func:`deserialize` is ever called,
+and the registry loads them only where the user opted in (``allow_pickle``).
+``skops`` loads only types on its allow-list: a forged ``skops`` blob naming any
+other type is refused before anything is built.
 
 The format is part of the stored (and so of the hashed) bytes: :func:`serialize`
 prefixes the payload with ``b"\\x00hyperflow:<format>\\n"``, and
@@ -33,9 +38,11 @@ from typing import Any
 
 from hyperflow._errors import IntegrityError, StoreError
 
-__all__ = ["FORMATS", "deserialize", "format_tag", "serialize", "type_name"]
+__all__ = ["FORMATS", "PICKLE_FORMATS", "deserialize", "format_tag", "serialize", "type_name"]
 
-FORMATS = ("bytes", "json", "npy", "parquet", "joblib", "pickle")
+FORMATS = ("bytes", "json", "npy", "parquet", "skops", "joblib", "pickle")
+#: Formats whose loading may run arbitrary code (opt-in for registered models).
+PICKLE_FORMATS = ("joblib", "pickle")
 _TAG = b"\x00hyperflow:"
 _TAG_MAX = len(_TAG) + max(len(f) for f in FORMATS) + 1
 
@@ -126,6 +133,9 @@ def _encode(obj: Any) -> tuple[bytes, str]:
         if data is not None:
             return data, "json"
     if mod == "sklearn":
+        data = _skops(obj)
+        if data is not None:
+            return data, "skops"
         import joblib
 
         buf = io.BytesIO()
@@ -140,6 +150,20 @@ def _encode(obj: Any) -> tuple[bytes, str]:
             f"cannot serialize a {type_name(obj)} as an artifact: {exc}; store a picklable "
             "value (or its state) instead"
         ) from exc
+
+
+def _skops(obj: Any) -> bytes | None:
+    """``obj`` in skops' format when skops is installed and trusts every type in it."""
+    try:
+        import skops.io as sio
+    except ImportError:
+        return None
+    try:
+        data: bytes = sio.dumps(obj)
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception:  # a type skops cannot persist: joblib instead
+        return None
+    return None if untrusted else data
 
 
 def deserialize(data: bytes, fmt: str) -> Any:
@@ -174,6 +198,8 @@ def _decode(data: bytes | memoryview, fmt: str) -> Any:
         import pandas as pd
 
         return pd.read_parquet(io.BytesIO(data))
+    if fmt == "skops":
+        return _load_skops(bytes(data))
     if fmt == "joblib":
         import joblib
 
@@ -181,3 +207,20 @@ def _decode(data: bytes | memoryview, fmt: str) -> Any:
     import cloudpickle
 
     return cloudpickle.loads(data)
+
+
+def _load_skops(data: bytes) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise StoreError(
+            "this artifact is stored with skops; install it: pip install 'hyperflow[governance]'"
+        ) from exc
+    untrusted = sio.get_untrusted_types(data=data)
+    if untrusted:
+        raise IntegrityError(
+            f"the skops artifact names types outside skops' trusted allow-list ({untrusted}); "
+            "refused, nothing was built: hyperflow stores only trusted types as skops, so the "
+            "bytes were not written by hyperflow"
+        )
+    return sio.loads(data)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from hyperflow._errors import StoreError
 from hyperflow.store import _schema as S
+from hyperflow.store._audit_base import AuditStore
 from hyperflow.store._base import (
     ArtifactRecord,
     MetadataStore,
@@ -207,6 +208,12 @@ class SQLStore(MetadataStore):
 
             self._registry = SQLRegistryStore(self)
         return self._registry
+
+    def audit_store(self) -> AuditStore:
+        """The audit log and governance records in this database (a ``SQLAuditStore``)."""
+        from hyperflow.store._audit_sql import SQLAuditStore
+
+        return SQLAuditStore(self)
 
     def transaction(self) -> AbstractContextManager[sa.Connection]:
         """A write transaction for the store package's other tables (the prediction log).
