@@ -44,7 +44,7 @@ from hyperflow._errors import (
 )
 from hyperflow.core import Bool, Choice, Float, Int, Pipeline, SearchSpace, node
 from hyperflow.engine import RunHook, RunResult
-from hyperflow.optimize import Objective, Study
+from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
     from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
@@ -66,6 +66,7 @@ __all__ = [
     "DuplicateOutputError",
     "FingerprintError",
     "Float",
+    "Fold",
     "HyperflowError",
     "InputError",
     "Int",
@@ -95,10 +96,12 @@ __all__ = [
     "VizError",
     "__version__",
     "deploy",
+    "folds",
     "monitor",
     "node",
     "predictions",
     "registry",
+    "report",
     "runs",
     "serve",
     "start_run",
