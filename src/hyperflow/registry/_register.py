@@ -130,6 +130,7 @@ def register(
     inputs: Mapping[str, Any] | None = None,
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
+    reference: Any = None,
 ) -> ModelVersion:
     """Register the artifacts of run ``run_id`` with an inference pipeline as a new version.
 
@@ -173,9 +174,41 @@ def register(
         description=description,
         created_by=current_user(),
     )
+    profile = _reference(reference, run, pipeline, artifacts, artifact_store)
     text = catalog.add_version(name, choose, new)
+    if profile is not None:
+        import time
+
+        from hyperflow.store import ReferenceProfile, get_monitor_store
+
+        stored = ReferenceProfile(name, text, *profile, "register", time.time())
+        get_monitor_store(meta).save_reference(stored)
     log.info("registered %s:%s from run %s", name, text, run.run_id)
     return catalog.get_version(name, text)
+
+
+def _reference(
+    reference: Any, run: RunRecord, pipeline: Pipeline, artifacts: Sequence[str],
+    artifact_store: ArtifactStore | str | None,
+) -> tuple[bytes, list[str], int] | None:
+    """Fit the reference profile through the store's fitter hook (installed by monitoring)."""
+    from hyperflow.store import deserialize, fit_reference, project_config
+
+    if reference is None:
+        reference = project_config().get("reference")
+    if reference is None:
+        return None
+    if isinstance(reference, str):
+        record = run.artifacts.get(reference)
+        if record is None:
+            raise RegistryError(
+                f"reference={reference!r} is not an output of run {run.run_id} (outputs: "
+                f"{', '.join(sorted(run.artifacts)) or 'none'}); pass a DataFrame or keep it"
+            )
+        data = get_artifact_store(artifact_store).get(record.digest)
+        reference = deserialize(data, record.format)
+    fields = [i for i in pipeline.inputs if i not in artifacts]
+    return fit_reference(reference, fields)
 
 
 def _bind(
