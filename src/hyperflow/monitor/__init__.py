@@ -21,7 +21,6 @@ from hyperflow.monitor._channels import (
 )
 from hyperflow.monitor._config import AlertConfig, MonitorConfig, monitor_config
 from hyperflow.monitor._detector import DriftDetector, drift
-from hyperflow.monitor._figures import FIGURES
 from hyperflow.monitor._live import Check, check, history
 from hyperflow.monitor._mmd import MMDResult, mmd_test
 from hyperflow.monitor._profile import profile_version
@@ -29,7 +28,6 @@ from hyperflow.monitor._report import ColumnDrift, DriftReport
 from hyperflow.monitor._windows import over_time, performance
 
 __all__ = [
-    "FIGURES",
     "AlertConfig",
     "AlertManager",
     "Channel",

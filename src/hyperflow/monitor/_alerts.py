@@ -93,7 +93,9 @@ class AlertManager:
             "figures": figures, "cause": cause_chain(record, report, self.store),
         }
 
-    def _notify(self, rule: AlertConfig, alert: AlertRecord, body: dict[str, Any]) -> dict[str, Any]:
+    def _notify(
+        self, rule: AlertConfig, alert: AlertRecord, body: dict[str, Any]
+    ) -> dict[str, Any]:
         for name in rule.channels:
             channel = self.channels[name]
             try:

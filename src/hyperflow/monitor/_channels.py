@@ -31,7 +31,7 @@ __all__ = [
     "render_text",
 ]
 
-log = logging.getLogger("hyperflow.monitor.alerts")
+_log = logging.getLogger("hyperflow.monitor.alerts")
 SIGNATURE_HEADER = "X-Hyperflow-Signature"
 
 
@@ -86,7 +86,7 @@ class LogChannel(Channel):
 
     def send(self, body: dict[str, Any]) -> None:
         level = logging.INFO if body.get("status") == "resolved" else logging.WARNING
-        log.log(level, "%s", render_text(body))
+        _log.log(level, "%s", render_text(body))
 
 
 class WebhookChannel(Channel):
@@ -128,7 +128,8 @@ class EmailChannel(Channel):
     """Send the alert as a plain-text e-mail over SMTP (STARTTLS, SSL and login optional)."""
 
     def __init__(
-        self, name: str, host: str, to: list[str], *, port: int = 25, sender: str = "hyperflow@localhost",
+        self, name: str, host: str, to: list[str], *, port: int = 25,
+        sender: str = "hyperflow@localhost",
         starttls: bool = False, ssl: bool = False, username: str | None = None,
         password: str | None = None, timeout: float = 10.0, retries: int = 2, backoff: float = 0.5,
     ) -> None:
@@ -164,7 +165,8 @@ class EmailChannel(Channel):
 def make_channel(name: str, spec: dict[str, Any]) -> Channel:
     """Build a channel from its config table (``type`` = log | webhook | email)."""
     kind = spec.get("type", "log")
-    opts = {k: v for k, v in spec.items() if k not in ("type", "secret_env", "password_env", "format")}
+    skip = ("type", "secret_env", "password_env", "format")
+    opts = {k: v for k, v in spec.items() if k not in skip}
     if kind == "log":
         return LogChannel(name)
     if kind == "webhook":

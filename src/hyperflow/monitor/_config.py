@@ -38,9 +38,11 @@ __all__ = [
     "ALERT_KEYS",
     "CHANNEL_KEYS",
     "MONITOR_KEYS",
+    "SEVERITIES",
     "AlertConfig",
     "MonitorConfig",
     "check_keys",
+    "from_tables",
     "monitor_config",
     "parse_duration",
 ]
@@ -207,5 +209,7 @@ def monitor_config(start: str | Path | None = None) -> MonitorConfig:
     where = str(own if own.is_file() else root / "pyproject.toml")
     alerts = cfg.get("alerts", [])
     if not isinstance(alerts, list):
-        raise ConfigError(f"alerts in {where} must be an array of tables ([[tool.hyperflow.alerts]])")
+        raise ConfigError(
+            f"alerts in {where} must be an array of tables ([[tool.hyperflow.alerts]])"
+        )
     return from_tables(dict(cfg.get("monitor", {})), alerts, where)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperflow._errors import ConfigError
 from hyperflow._expr import Rule
 
 __all__ = ["FIGURES", "check_rule", "performance_figures", "traffic_figures"]
@@ -29,7 +30,10 @@ _Z = 1.959963984540054
 
 def check_rule(text: str, where: str = "") -> Rule:
     """Parse an alert condition and refuse unknown figure names (with "did you mean")."""
-    rule = Rule(text)
+    try:
+        rule = Rule(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}{where}") from None
     rule.check_names(FIGURES, where)
     return rule
 

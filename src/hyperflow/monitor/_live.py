@@ -93,7 +93,9 @@ def _reference(
     return _detector(cfg).fit(frame)
 
 
-def _drift_figures(det: DriftDetector, w: Window, cfg: MonitorConfig) -> tuple[DriftReport, dict[str, Any]]:
+def _drift_figures(
+    det: DriftDetector, w: Window, cfg: MonitorConfig
+) -> tuple[DriftReport, dict[str, Any]]:
     frame = w.sample_frame()
     keep = [c for c in frame.columns if c in (det.profiles_ or {})]
     report = det.score(frame[keep])

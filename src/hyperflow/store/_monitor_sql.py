@@ -85,6 +85,13 @@ alert_events = sa.Table(
 )
 
 
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError("the database returned no id for a new row")
+    return int(key[0])
+
+
 def _alert(r: Any) -> AlertRecord:
     return AlertRecord(
         int(r.id), r.rule, r.name, r.version, r.severity, r.fired_at, r.last_sent_at,
@@ -134,7 +141,7 @@ class SQLMonitorStore(MonitorStore):
         try:
             with self.store.transaction() as conn:
                 result = conn.execute(checks.insert().values(**row))
-                return int(result.inserted_primary_key[0])  # type: ignore[index]
+                return _new_id(result)
         except sa.exc.IntegrityError:
             raise StoreError(
                 f"a check of {check.target!r} for the window {check.window_start}.."
@@ -170,7 +177,7 @@ class SQLMonitorStore(MonitorStore):
                 "fired_at": at, "last_sent_at": at, "resolved_at": None,
                 "check_id": check_id, "body": json.dumps(body, default=str),
             }
-            new_id = conn.execute(alerts.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
+            new_id = _new_id(conn.execute(alerts.insert().values(**values)))
             conn.execute(alert_events.insert().values(alert_id=new_id, kind="fired", at=at))
             r = conn.execute(sa.select(alerts).where(alerts.c.id == new_id)).one()
         return _alert(r)
