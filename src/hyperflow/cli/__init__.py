@@ -1,6 +1,7 @@
 """The ``hyperflow`` command line (also ``python -m hyperflow``)."""
 
 from hyperflow.cli import _lifecycle as _lifecycle  # registers its commands
+from hyperflow.cli import _monitor as _monitor  # registers monitor and alerts
 from hyperflow.cli._app import app, main
 from hyperflow.cli._project import Project, ProjectError, import_ref, load_project
 

@@ -27,7 +27,7 @@ def cause_chain(
     if record.version is not None:
         try:
             mv = get_store(store).registry_store().get_version(record.name, record.version)
-        except Exception as exc:
+        except Exception as exc:  # an alert must not fail for its context
             cause["lineage_error"] = str(exc)
         else:
             cause.update({
@@ -100,7 +100,7 @@ class AlertManager:
             channel = self.channels[name]
             try:
                 channel.send(body)
-            except Exception as exc:
+            except Exception as exc:  # a failing channel never stops monitoring
                 self.mon.add_event(
                     AlertEvent(alert.alert_id, "failed", time.time(), name, str(exc)[:2000])
                 )

@@ -61,7 +61,7 @@ def _retry(action: Callable[[], None], retries: int, backoff: float, what: str) 
         try:
             action()
             return
-        except Exception as exc:
+        except Exception as exc:  # every failure is retried, then reported
             last = exc
             if attempt < retries:
                 time.sleep(backoff * 2**attempt)
