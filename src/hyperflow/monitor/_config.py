@@ -52,7 +52,7 @@ MONITOR_KEYS: dict[str, type | tuple[type, ...]] = {
     "drift_share": float, "categorical": list, "exclude": list, "target": str,
     "prediction": str, "reference_rows": int, "false_alarm_rate": float,
     "calibration_windows": int, "report_dir": str, "channels": dict, "top_columns": int,
-    "chunk_size": int,
+    "chunk_size": int, "max_test_rows": int,
 }
 ALERT_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str, "when": str, "for": int, "severity": str, "cooldown": str,
@@ -137,6 +137,7 @@ class MonitorConfig:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     top_columns: int = 5
     chunk_size: int = 100_000
+    max_test_rows: int = 20_000
     alerts: list[AlertConfig] = field(default_factory=list)
     file: str = "the project config"
 

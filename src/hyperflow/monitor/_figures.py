@@ -21,6 +21,7 @@ FIGURES = (
     "requests", "error_rate", "latency.mean_ms", "latency.p50_ms", "latency.p95_ms",
     "latency.p99_ms", "feedback.count", "feedback.coverage", "drift.share", "drift.count",
     "drift.columns", "drift.dataset", "drift.max_severity", "drift.threshold",
+    "drift.statistic", "drift.alarm", "drift.false_alarms_per_week", "drift.tests_drifted",
     "drift.prediction", "drift.target", "metrics.accuracy", "metrics.accuracy_low",
     "metrics.accuracy_high", "metrics.mae", "metrics.mae_low", "metrics.mae_high",
     "metrics.rmse", "reference.rows",

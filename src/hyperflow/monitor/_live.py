@@ -9,6 +9,7 @@ transaction and hands firing rules to the alert manager.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from hyperflow._errors import MonitorError
+from hyperflow.monitor._calibrate import calibrate, window_statistic
 from hyperflow.monitor._config import MonitorConfig, monitor_config, parse_duration
 from hyperflow.monitor._detector import DriftDetector
 from hyperflow.monitor._figures import check_rule, performance_figures, traffic_figures
@@ -71,11 +73,12 @@ def resolve_target(target: str, store: Any = None) -> tuple[str, str | None]:
 def _reference(
     mon: MonitorStore, log: PredictionLog, name: str, version: str | None, cfg: MonitorConfig,
     notes: list[str],
-) -> DriftDetector | None:
+) -> tuple[DriftDetector | None, str | None]:
+    """The version's detector and a cache key of its profile (``None``: not stored)."""
     if version is not None:
         stored = mon.get_reference(name, version)
         if stored is not None:
-            return detector_from_bytes(stored.data)
+            return detector_from_bytes(stored.data), hashlib.sha256(stored.data).hexdigest()
     first = read_window(
         log, name, versions=None if version is None else [version], since=None, until=None,
         last=None, max_rows=cfg.reference_rows, chunk_size=cfg.chunk_size,
@@ -83,29 +86,39 @@ def _reference(
     )
     if not first.sample_inputs:
         notes.append("no reference: none was stored and no predictions are logged yet")
-        return None
+        return None, None
     frame = first.sample_frame().iloc[: cfg.reference_rows]
     frame = frame.drop(columns=[c for c in cfg.exclude if c in frame.columns])
     notes.append(
         f"reference: the first {len(frame)} logged predictions of version {version} "
         "(none was stored with the version; register(..., reference=...) stores one)"
     )
-    return _detector(cfg).fit(frame)
+    return _detector(cfg).fit(frame), None
 
 
 def _drift_figures(
-    det: DriftDetector, w: Window, cfg: MonitorConfig
+    det: DriftDetector, w: Window, cfg: MonitorConfig, key: str | None
 ) -> tuple[DriftReport, dict[str, Any]]:
     frame = w.sample_frame()
+    if len(frame) > cfg.max_test_rows:  # decided on a uniform sample: bounded calibration cost
+        frame = frame.sample(cfg.max_test_rows, random_state=0)
     keep = [c for c in frame.columns if c in (det.profiles_ or {})]
     report = det.score(frame[keep])
+    cal = calibrate(
+        det, len(frame), rate=cfg.false_alarm_rate, windows=cfg.calibration_windows, key=key
+    )
     tested = [c for c in report.tested if c.role == "feature"]
-    drifted = [c for c in tested if c.drifted]
+    drifted = [c for c in tested if c.severity > cal.threshold]
+    statistic = window_statistic(report)
+    every = parse_duration(cfg.every, "every") if cfg.every else None
     figures: dict[str, Any] = {
         "drift.columns": len(tested), "drift.count": len(drifted),
         "drift.share": len(drifted) / len(tested) if tested else 0.0,
         "drift.dataset": float(bool(tested) and len(drifted) / len(tested) >= cfg.drift_share),
-        "drift.max_severity": max((c.severity for c in tested), default=0.0),
+        "drift.max_severity": statistic, "drift.statistic": statistic,
+        "drift.threshold": cal.threshold, "drift.alarm": float(statistic > cal.threshold),
+        "drift.tests_drifted": float(sum(c.drifted for c in tested)),
+        "drift.false_alarms_per_week": cal.per_week(every),
         "reference.rows": report.n_reference,
     }
     for role in ("prediction", "target"):
@@ -114,7 +127,7 @@ def _drift_figures(
             figures[f"drift.{role}"] = float(col.drifted)
     figures["drift.top"] = [
         {"column": c.name, "test": c.test, "score": c.score, "p_value": c.p_value_adjusted,
-         "drifted": c.drifted}
+         "severity": c.severity, "drifted": c.severity > cal.threshold}
         for c in sorted(tested, key=lambda c: -c.severity)[: cfg.top_columns]
     ]
     return report, figures
@@ -172,9 +185,9 @@ def check(
     figures: dict[str, Any] = traffic_figures(_cat(w), w.errors)
     figures.update(performance_figures(w.truth_predicted, w.truth, w.n))
     report = None
-    det = _reference(mon, plog, name, version, cfg, notes)
+    det, key = _reference(mon, plog, name, version, cfg, notes)
     if det is not None and w.sample_inputs:
-        report, drift = _drift_figures(det, w, cfg)
+        report, drift = _drift_figures(det, w, cfg, key)
         figures.update(drift)
     start = since.timestamp() if since is not None else (w.first or end.timestamp())
     stop = end.timestamp() if n_last is None else (w.last or end.timestamp())
