@@ -12,8 +12,10 @@ uniform sample of ``max_rows`` rows, so the calibration cost is bounded.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,21 @@ import pandas as pd
 from hyperflow.monitor._detector import DriftDetector
 from hyperflow.monitor._report import DriftReport
 
-__all__ = ["Calibration", "calibrate", "null_window", "window_statistic"]
+__all__ = [
+    "GRID",
+    "Calibration", "calibrate", "decision_size", "null_reference", "null_window",
+           "window_statistic"]
+
+GRID = (100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000)
+"""Window sizes thresholds are calibrated at: a window is decided on a sample of the largest
+grid size it reaches (at most ``max_rows``), so thresholds are reused across windows."""
+
+
+def decision_size(n: int, max_rows: int) -> int:
+    """The grid size a window of ``n`` rows is decided at (``n`` itself below the grid)."""
+    fit = [g for g in GRID if g <= min(n, max_rows)]
+    return fit[-1] if fit else n
+
 
 _CACHE: OrderedDict[tuple[str, int, float, int, int], Calibration] = OrderedDict()
 
@@ -56,6 +72,22 @@ def null_window(det: DriftDetector, n: int, rng: np.random.Generator) -> pd.Data
     return pd.DataFrame(cols)
 
 
+def null_reference(det: DriftDetector, rng: np.random.Generator) -> DriftDetector:
+    """``det`` with each reference column resampled (same size): the reference's own noise."""
+    twin = copy.copy(det)
+    profiles = {}
+    for name, prof in (det.profiles_ or {}).items():
+        if prof.kind == "numeric" and prof.sample.size:
+            prof = replace(prof, sample=np.sort(rng.choice(prof.sample, prof.sample.size)))
+        elif prof.kind == "categorical" and prof.counts:
+            p = np.asarray(list(prof.counts.values()), float)
+            drawn = rng.multinomial(int(p.sum()), p / p.sum())
+            prof = replace(prof, counts=dict(zip(prof.counts, map(int, drawn), strict=True)))
+        profiles[name] = prof
+    twin.profiles_ = profiles
+    return twin
+
+
 def calibrate(
     det: DriftDetector, n: int, *, rate: float, windows: int = 200, seed: int = 0,
     key: str | None = None,
@@ -72,8 +104,9 @@ def calibrate(
     roles = (det.target, det.prediction)
     stats = []
     for _ in range(windows):
-        frame = null_window(det, n, rng)
-        stats.append(window_statistic(det.score(frame[[c for c in frame if c not in roles]])))
+        frame = null_window(det, n, rng)  # window and reference both redrawn: a two-sample null
+        twin = null_reference(det, rng)
+        stats.append(window_statistic(twin.score(frame[[c for c in frame if c not in roles]])))
     rank = min(len(stats) - 1, math.ceil((1 - rate) * (len(stats) + 1)) - 1)
     threshold = float(np.sort(stats)[max(rank, 0)])
     result = Calibration(threshold, n, rate, windows)

@@ -137,7 +137,7 @@ class MonitorConfig:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     top_columns: int = 5
     chunk_size: int = 100_000
-    max_test_rows: int = 20_000
+    max_test_rows: int = 5_000
     alerts: list[AlertConfig] = field(default_factory=list)
     file: str = "the project config"
 

@@ -19,7 +19,12 @@ from typing import Any
 import pandas as pd
 
 from hyperflow._errors import MonitorError
-from hyperflow.monitor._calibrate import calibrate, window_statistic
+from hyperflow.monitor._calibrate import (
+    Calibration,
+    calibrate,
+    decision_size,
+    window_statistic,
+)
 from hyperflow.monitor._config import MonitorConfig, monitor_config, parse_duration
 from hyperflow.monitor._detector import DriftDetector
 from hyperflow.monitor._figures import check_rule, performance_figures, traffic_figures
@@ -35,7 +40,7 @@ from hyperflow.store import (
     get_store,
 )
 
-__all__ = ["Check", "check", "history", "resolve_target"]
+__all__ = ["Check", "check", "history", "resolve_target", "stored_calibration"]
 
 
 @dataclass
@@ -96,17 +101,35 @@ def _reference(
     return _detector(cfg).fit(frame), None
 
 
+def stored_calibration(
+    det: DriftDetector, n: int, cfg: MonitorConfig, key: str | None, mon: MonitorStore,
+    ref: tuple[str, str | None],
+) -> Calibration:
+    """The calibrated threshold at ``n``, read from (or, the first time, kept with) the
+    version's stored profile, so only the first check of a size pays for resampling."""
+    slot = f"{n}|{cfg.false_alarm_rate}|{cfg.calibration_windows}"
+    name, version = ref
+    if key is not None and version is not None:
+        known = mon.get_calibration(name, version)
+        if slot in known:
+            return Calibration(known[slot], n, cfg.false_alarm_rate, cfg.calibration_windows)
+    cal = calibrate(det, n, rate=cfg.false_alarm_rate, windows=cfg.calibration_windows, key=key)
+    if key is not None and version is not None:
+        mon.add_calibration(name, version, slot, cal.threshold)
+    return cal
+
+
 def _drift_figures(
-    det: DriftDetector, w: Window, cfg: MonitorConfig, key: str | None
+    det: DriftDetector, w: Window, cfg: MonitorConfig, key: str | None, mon: MonitorStore,
+    ref: tuple[str, str | None],
 ) -> tuple[DriftReport, dict[str, Any]]:
     frame = w.sample_frame()
-    if len(frame) > cfg.max_test_rows:  # decided on a uniform sample: bounded calibration cost
-        frame = frame.sample(cfg.max_test_rows, random_state=0)
+    size = decision_size(len(frame), cfg.max_test_rows)
+    if len(frame) > size:  # decided on a uniform sample of a calibrated size
+        frame = frame.sample(size, random_state=0)
     keep = [c for c in frame.columns if c in (det.profiles_ or {})]
     report = det.score(frame[keep])
-    cal = calibrate(
-        det, len(frame), rate=cfg.false_alarm_rate, windows=cfg.calibration_windows, key=key
-    )
+    cal = stored_calibration(det, size, cfg, key, mon, ref)
     tested = [c for c in report.tested if c.role == "feature"]
     drifted = [c for c in tested if c.severity > cal.threshold]
     statistic = window_statistic(report)
@@ -187,7 +210,7 @@ def check(
     report = None
     det, key = _reference(mon, plog, name, version, cfg, notes)
     if det is not None and w.sample_inputs:
-        report, drift = _drift_figures(det, w, cfg, key)
+        report, drift = _drift_figures(det, w, cfg, key, mon, (name, version))
         figures.update(drift)
     start = since.timestamp() if since is not None else (w.first or end.timestamp())
     stop = end.timestamp() if n_last is None else (w.last or end.timestamp())

@@ -26,7 +26,7 @@ __all__ = ["detector_from_bytes", "fit_profile", "flatten_inputs", "profile_vers
 def _detector(cfg: MonitorConfig) -> DriftDetector:
     return DriftDetector(
         target="target", prediction="prediction", alpha=cfg.alpha, correction=cfg.correction,
-        drift_share=cfg.drift_share, categorical=cfg.categorical, reference_size=20_000,
+        drift_share=cfg.drift_share, categorical=cfg.categorical, reference_size=10_000,
     )
 
 

@@ -109,6 +109,14 @@ class MonitorStore(abc.ABC):
         """The stored profile of a version, or ``None``."""
 
     @abc.abstractmethod
+    def get_calibration(self, name: str, version: str) -> dict[str, float]:
+        """Calibrated thresholds stored with a version's profile (key -> threshold)."""
+
+    @abc.abstractmethod
+    def add_calibration(self, name: str, version: str, key: str, threshold: float) -> None:
+        """Keep a calibrated threshold with the version's profile (no-op without one)."""
+
+    @abc.abstractmethod
     def add_check(self, check: CheckRecord) -> int:
         """Store a completed check; returns its id."""
 

@@ -41,6 +41,7 @@ references = sa.Table(
     sa.Column("n_rows", sa.Integer, nullable=False),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("calibration", sa.Text, nullable=True),  # JSON: key -> threshold
 )
 checks = sa.Table(
     "hf_monitor_checks",
@@ -129,6 +130,22 @@ class SQLMonitorStore(MonitorStore):
             r.name, r.version, bytes(r.data), json.loads(r.fields), r.n_rows, r.source,
             r.created_at,
         )
+
+    def get_calibration(self, name: str, version: str) -> dict[str, float]:
+        key = (references.c.name == name) & (references.c.version == version)
+        with self.store.engine.connect() as conn:
+            raw = conn.execute(sa.select(references.c.calibration).where(key)).scalar()
+        return dict(json.loads(raw)) if raw else {}
+
+    def add_calibration(self, name: str, version: str, key: str, threshold: float) -> None:
+        where = (references.c.name == name) & (references.c.version == version)
+        with self.store.transaction() as conn:
+            raw = conn.execute(sa.select(references.c.calibration).where(where)).first()
+            if raw is None:
+                return
+            table = dict(json.loads(raw[0])) if raw[0] else {}
+            table[key] = threshold
+            conn.execute(references.update().where(where).values(calibration=json.dumps(table)))
 
     def add_check(self, check: CheckRecord) -> int:
         row = {

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("n_rows", sa.Integer, nullable=False),
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("calibration", sa.Text, nullable=True),
     )
     op.create_table(
         "hf_monitor_checks",
