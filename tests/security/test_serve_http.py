@@ -50,9 +50,12 @@ def test_json_is_strict(serve_app: Callable[..., Running], body: bytes) -> None:
     srv = serve_app(create_app(price_predictor(), prediction_log=log))
     r = srv.client.post("/predict", content=body, headers=JSON)
     assert r.status_code == 422, r.text
-    assert srv.client.post("/predict", content=b'{"rooms": 1, "area": 2}', headers=JSON).json()[
-        "prediction"
-    ] == 12.0  # an integer is a fine float
+    assert (
+        srv.client.post("/predict", content=b'{"rooms": 1, "area": 2}', headers=JSON).json()[
+            "prediction"
+        ]
+        == 12.0
+    )  # an integer is a fine float
     srv.stop()
     assert len(log) == 1
 
@@ -73,19 +76,32 @@ def test_only_json_bodies_are_parsed(
     assert "application/json" in fb.json()["detail"]
     pred = srv.client.post("/predict", content=b'{"rooms": 1, "area": 0.0}', headers=headers)
     assert pred.status_code == 415
-    ok = srv.client.post("/predict", content=b'{"rooms": 1, "area": 0.0}', headers={
-        "content-type": "application/json; charset=utf-8"
-    })
+    ok = srv.client.post(
+        "/predict",
+        content=b'{"rooms": 1, "area": 0.0}',
+        headers={"content-type": "application/json; charset=utf-8"},
+    )
     assert ok.status_code == 200
     srv.stop()
     df = hf.predictions.search("house", log=log)
     assert len(df) == 2 and df["ground_truth"].isna().all()
 
 
-def test_a_client_leaving_mid_body_is_a_disconnect_not_a_500(
-    serve_app: Callable[..., Running], caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def logs(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> pytest.LogCaptureFixture:
+    """Every record of uvicorn and hyperflow.serve (their loggers may not propagate)."""
+    for name in ("uvicorn", "uvicorn.error", "hyperflow.serve"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        caplog.set_level(logging.INFO, logger=name)
     caplog.set_level(logging.INFO)
+    return caplog
+
+
+def test_a_client_leaving_mid_body_is_a_disconnect_not_a_500(
+    serve_app: Callable[..., Running], logs: pytest.LogCaptureFixture
+) -> None:
     srv = serve_app(create_app(price_predictor()))
     for _ in range(3):
         with srv.connect() as conn:
@@ -98,8 +114,8 @@ def test_a_client_leaving_mid_body_is_a_disconnect_not_a_500(
         assert time.monotonic() < deadline, text
         time.sleep(0.02)
     assert 'status="500"' not in text
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert [r for r in caplog.records if "disconnected before sending the whole body" in r.message]
+    assert not [r for r in logs.records if r.levelno >= logging.ERROR]
+    assert [r for r in logs.records if "disconnected before sending the whole body" in r.message]
 
 
 def discounted(price: float, discount: float = 0.1, currency: str = "EUR") -> str:

@@ -4,6 +4,7 @@ and raw-socket helpers for requests that httpx will not send."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -112,3 +113,16 @@ def servers() -> Iterator[Callable[..., Running]]:
 def serve_app() -> Iterator[Callable[..., Running]]:
     with servers() as start:
         yield start
+
+
+@pytest.fixture
+def logs(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> pytest.LogCaptureFixture:
+    """Every record of uvicorn and hyperflow.serve (their loggers may not propagate once
+    a server configured logging)."""
+    for name in ("uvicorn", "uvicorn.error", "hyperflow.serve", "hyperflow.serve.access"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+        caplog.set_level(logging.INFO, logger=name)
+    caplog.set_level(logging.INFO)
+    return caplog

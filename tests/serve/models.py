@@ -49,11 +49,6 @@ def prices(coef: float, delay_s: float, houses: list[House]) -> list[float]:
     return [coef * h["rooms"] + h["area"] for h in houses]
 
 
-def slow_price(coef: float, delay_s: float, house: House) -> float:
-    time.sleep(delay_s)
-    return coef * house["rooms"] + house["area"]
-
-
 def price_predictor(coef: float = 10.0, version: str = "1.0.0") -> Predictor:
     return Predictor(
         hf.Pipeline([price], name="house"),
@@ -77,15 +72,6 @@ def batch_predictor(delay_s: float = 0.0, coef: float = 1.0) -> Predictor:
         {"coef": coef, "delay_s": delay_s},
         name="house",
         version="1.0.0",
-    )
-
-
-def slow_predictor(coef: float, delay_s: float, version: str) -> Predictor:
-    return Predictor(
-        hf.Pipeline([slow_price], name="slow"),
-        {"coef": coef, "delay_s": delay_s},
-        name="house",
-        version=version,
     )
 
 

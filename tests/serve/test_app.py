@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -185,3 +187,33 @@ def opaque(thing: Opaque) -> float:
 def test_input_without_json_form_is_named() -> None:
     with pytest.raises(hf.ServeError, match="input field 'thing'"):
         create_app(Predictor(hf.Pipeline([opaque], name="opaque"), {}))
+
+
+def test_access_log_is_one_json_line_per_request(
+    serve_app: Callable[[Any], Running], logs: pytest.LogCaptureFixture
+) -> None:
+    srv = serve_app(create_app(price_predictor()))
+    srv.client.post("/predict", json={"rooms": 1, "area": 0.0})
+    srv.raw(b"GET /nowhere%1B]0;pwned%07 HTTP/1.1\r\nHost: x\r\n\r\n")  # an escape sequence
+    srv.client.post("/predict", json={"rooms": "x", "area": 0.0})
+    deadline = time.monotonic() + 30  # a line is written just after its response is sent
+    while len(records := [r for r in logs.records if r.name == "hyperflow.serve.access"]) < 3:
+        assert time.monotonic() < deadline, records
+        time.sleep(0.01)
+    lines = [json.loads(r.getMessage()) for r in records]
+    assert [(x["method"], x["route"], x["status"]) for x in lines] == [
+        ("POST", "/predict", 200),
+        ("GET", "other", 404),
+        ("POST", "/predict", 422),
+    ]
+    assert all(x["client"].startswith("127.0.0.1:") and x["ms"] >= 0 for x in lines)
+    assert "\x1b" not in "".join(r.getMessage() for r in records)  # escaped, inert
+
+
+def test_access_log_can_be_turned_off(
+    serve_app: Callable[[Any], Running], logs: pytest.LogCaptureFixture
+) -> None:
+    srv = serve_app(create_app(price_predictor(), access_log=False))
+    assert srv.client.post("/predict", json={"rooms": 1, "area": 0.0}).status_code == 200
+    srv.stop()  # every request has been recorded once the server stopped
+    assert not [r for r in logs.records if r.name == "hyperflow.serve.access"]

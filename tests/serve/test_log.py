@@ -29,15 +29,13 @@ from tests.serve.models import label_predictor, price_predictor
 class GatedLog(InMemoryPredictionLog):
     """A log whose writes block until ``gate`` is set (a stalled database)."""
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.gate = threading.Event()
         self.batches: list[int] = []
-        self.delay_s = delay_s
 
     def write(self, records: Sequence[PredictionRecord]) -> None:
-        self.gate.wait()
-        time.sleep(self.delay_s)
+        assert self.gate.wait(60), "the test never opened the gate"
         self.batches.append(len(records))
         super().write(records)
 
@@ -47,10 +45,15 @@ def test_writer_batches_drops_when_full_and_flushes_on_close() -> None:
     dropped: list[int] = []
     writer = LogWriter(log, max_queue=10, batch_size=5, on_drop=dropped.append)
     writer.start()
-    t = time.perf_counter()
-    for i in range(60):
-        writer.submit(f"r{i}", "m", "1", time.time(), 1.0, {"i": i}, i)
-    assert time.perf_counter() - t < 0.5  # submit never waits on the log
+
+    def submit_all() -> None:
+        for i in range(60):
+            writer.submit(f"r{i}", "m", "1", time.time(), 1.0, {"i": i}, i)
+
+    submitter = threading.Thread(target=submit_all)
+    submitter.start()
+    submitter.join(60)  # the log is stalled: only a submit that never waits can finish
+    assert not submitter.is_alive()
     # at most 10 wait in the queue and 5 in the writer's hands; the rest are dropped
     assert writer.dropped >= 60 - 10 - 5 and writer.pending <= 10
     assert sum(dropped) == writer.dropped
@@ -97,7 +100,7 @@ def test_every_prediction_is_logged_with_feedback_joined(
     assert first["version"] == "2.1.0" and first["model"] == "size"
     assert first["ground_truth"] == "small" and first["feedback_at"] >= before
     assert before <= first["timestamp"] <= datetime.now(UTC)
-    assert 0 < first["latency_ms"] < 5000
+    assert first["latency_ms"] > 0
     assert (
         list(df["ground_truth"].iloc[1:]) == [None, None]
         and df["feedback_at"].iloc[1:].isna().all()
@@ -108,13 +111,11 @@ def test_every_prediction_is_logged_with_feedback_joined(
 def test_requests_do_not_wait_on_a_stalled_log_and_shutdown_flushes(
     serve_app: Callable[[Any], Running],
 ) -> None:
-    log = GatedLog(delay_s=0.1)
+    log = GatedLog()
     srv = serve_app(create_app(price_predictor(), prediction_log=log))
-    t = time.perf_counter()
-    for i in range(30):
+    for i in range(30):  # answered although the database takes no write until the gate opens
         assert srv.client.post("/predict", json={"rooms": i, "area": 0}).status_code == 200
-    assert time.perf_counter() - t < 5
-    assert len(log) == 0  # the database has not taken a single write yet
+    assert len(log) == 0
     log.gate.set()
     srv.stop()
     assert len(log) == 30
@@ -170,3 +171,25 @@ def test_default_log_is_the_project_store(serve_app: Callable[[Any], Running]) -
     assert df["inputs"].iloc[0] == {"rooms": 1, "area": 2.0}
     assert hf.predictions.search("house", until="2000-01-01").empty
     assert len(hf.serve.SQLPredictionLog(None).search("house")) == 1
+
+
+def test_served_predictions_and_feedback_land_in_the_store(
+    serve_app: Callable[[Any], Running], store_url: str
+) -> None:
+    """The prediction log in the metadata store, on SQLite and on PostgreSQL."""
+    log = hf.serve.SQLPredictionLog(store_url)
+    srv = serve_app(create_app(label_predictor(), prediction_log=log))
+    one = srv.client.post("/predict", json={"rooms": 2, "area": 70.0}).json()
+    batch = srv.client.post("/predict/batch", json=[{"rooms": 1, "area": 1.0}] * 3).json()
+    fb = srv.client.post(
+        "/feedback", json={"request_id": batch["request_ids"][1], "ground_truth": "big"}
+    )
+    assert fb.status_code == 202
+    srv.stop()
+    df = hf.predictions.search("size", log=store_url)
+    assert list(df["request_id"]) == [one["request_id"], *batch["request_ids"]]
+    assert all(isinstance(r, str) for r in df["request_id"])
+    assert list(df["output"]) == ["big", "small", "small", "small"]
+    assert list(df["ground_truth"]) == [None, None, "big", None]
+    assert log.logged_at(one["request_id"]) == df["timestamp"].iloc[0].to_pydatetime()
+    assert log.logged_at("never-served") is None

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 import hyperflow as hf
+from hyperflow.registry import Predictor
 from hyperflow.serve import create_app
 from tests.serve.conftest import Running
-from tests.serve.models import MovableSource, label_predictor, price_predictor, slow_predictor
+from tests.serve.models import Calls, House, MovableSource, label_predictor, price_predictor
 
 ADMIN = {"Authorization": "Bearer s3cret"}
 
@@ -41,7 +44,9 @@ def test_moved_alias_is_picked_up_by_polling(serve_app: Callable[[Any], Running]
     )
 
 
-def test_admin_reload_applies_at_once(serve_app: Callable[[Any], Running]) -> None:
+def test_admin_reload_applies_at_once(
+    serve_app: Callable[[Any], Running], logs: pytest.LogCaptureFixture
+) -> None:
     source = _two_versions()
     srv = serve_app(create_app(source, poll_interval_s=None, admin_token="s3cret"))
     source.point_to("1.0.0")
@@ -49,31 +54,55 @@ def test_admin_reload_applies_at_once(serve_app: Callable[[Any], Running]) -> No
     r = srv.client.post("/admin/reload", headers=ADMIN)
     assert r.status_code == 200 and r.json()["reloaded"] is True
     assert r.json()["version"] == "1.0.0"
+    assert "reloaded house: 1.1.0 -> 1.0.0" in logs.text  # one line per reload
     again = srv.client.post("/admin/reload", headers=ADMIN).json()
     assert again["reloaded"] is False and source.loads == 2
     forced = srv.client.post("/admin/reload", headers=ADMIN, json={"force": True}).json()
     assert forced["reloaded"] is True and source.loads == 3
 
 
+GATE = threading.Event()
+STARTED = Calls()
+
+
+def held_price(coef: float, house: House) -> float:
+    """Counts its calls, then waits for ``GATE`` (version 1 only: coef 1)."""
+    if coef == 1.0:
+        STARTED.add(1)
+        assert GATE.wait(60), "the test never opened the gate"
+    return coef * house["rooms"] + house["area"]
+
+
+def _held(coef: float, version: str) -> Predictor:
+    return Predictor(hf.Pipeline([held_price], name="held"), {"coef": coef}, version=version)
+
+
 async def _during_reload(url: str) -> tuple[list[httpx.Response], httpx.Response]:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         inflight = [
             asyncio.ensure_future(client.post("/predict", json={"rooms": 1, "area": 0}))
             for _ in range(6)
         ]
-        await asyncio.sleep(0.05)  # the slow v1 requests are now running
+        deadline = time.monotonic() + 60
+        while len(STARTED.sizes) < 6:  # all six v1 requests are now running
+            assert time.monotonic() < deadline, "the v1 requests did not start"
+            await asyncio.sleep(0.005)
         reload = await client.post("/admin/reload", headers=ADMIN)
         after = [await client.post("/predict", json={"rooms": 1, "area": 0}) for _ in range(2)]
+        GATE.set()
         return [*(await asyncio.gather(*inflight)), *after], reload
 
 
 def test_reload_does_not_fail_in_flight_requests(serve_app: Callable[[Any], Running]) -> None:
-    source = MovableSource(
-        {"1": slow_predictor(1.0, 0.3, "1"), "2": slow_predictor(2.0, 0.0, "2")}, "1"
-    )
+    GATE.clear()
+    STARTED.sizes.clear()
+    source = MovableSource({"1": _held(1.0, "1"), "2": _held(2.0, "2")}, "1")
     srv = serve_app(create_app(source, poll_interval_s=None, admin_token="s3cret"))
     source.point_to("2")
-    responses, reload = asyncio.run(_during_reload(srv.url))
+    try:
+        responses, reload = asyncio.run(_during_reload(srv.url))
+    finally:
+        GATE.set()
     assert reload.json()["version"] == "2"
     assert [r.status_code for r in responses] == [200] * 8
     # requests that started on v1 finish on v1, with v1's answer; later ones get v2

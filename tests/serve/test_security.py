@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hyperflow.serve import create_app
-from hyperflow.serve._asgi import token_matches
+from hyperflow.serve._guards import token_matches
 from tests.serve.conftest import Running
 from tests.serve.models import price_predictor
 
@@ -59,6 +59,8 @@ def test_token_compare() -> None:
     assert not token_matches(b"Bearer abd", "abc")
     assert not token_matches(None, "abc")
     assert not token_matches(b"abc", "abc")
+    assert token_matches(b"bearer abc", "abc") and token_matches("BEARER abc", "abc")
+    assert not token_matches(b"Basic abc", "abc")
 
 
 def test_body_size_is_limited(serve_app: Callable[[Any], Running]) -> None:

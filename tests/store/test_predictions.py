@@ -80,6 +80,17 @@ def test_log_joins_latest_feedback(log: PredictionLog) -> None:
     assert df["feedback_at"].isna().tolist() == [False, True]
 
 
+def test_log_knows_when_a_request_id_was_logged(log: PredictionLog) -> None:
+    """Serving accepts feedback only for logged request ids (``logged_at``)."""
+    assert log.logged_at("a") is None
+    log.write([_rec("a", 1), _rec("b", 2, model="n")])
+    assert log.logged_at("a") == T0 + timedelta(minutes=1)
+    assert log.logged_at("b") == T0 + timedelta(minutes=2)  # whatever the model
+    assert log.logged_at("c") is None
+    log.write_feedback([FeedbackRecord("c", "1", T0)])  # feedback is not a prediction
+    assert log.logged_at("c") is None
+
+
 def test_sql_log_is_shared_through_the_store(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/shared.db"
     SQLPredictionLog(url).write([_rec("a", 1)])

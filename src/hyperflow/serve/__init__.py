@@ -1,13 +1,16 @@
 """Serving: any registered workflow as a typed, observable FastAPI service.
 
 ``create_app(model)`` builds the app (request and response schemas from the
-predict pipeline's type hints); ``serve(model)`` runs it with uvicorn.
+predict pipeline's type hints) from routers that share one context through
+FastAPI dependencies; ``serve(model)`` runs it with uvicorn.
 Predictions are written to a ``PredictionLog`` (default: the metadata store)
 off the request path; the log classes live in ``hyperflow.store`` and are
 re-exported here.
 """
 
 from hyperflow.serve._app import (
+    DEFAULT_BODY_TIMEOUT_S,
+    DEFAULT_FEEDBACK_TTL_S,
     DEFAULT_MAX_BATCH_ROWS,
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_BODY_BYTES,
@@ -15,7 +18,7 @@ from hyperflow.serve._app import (
     DEFAULT_POLL_INTERVAL_S,
     create_app,
 )
-from hyperflow.serve._run import serve
+from hyperflow.serve._run import DEFAULT_HEADER_TIMEOUT_S, serve
 from hyperflow.serve._service import Service
 from hyperflow.store import (
     FeedbackRecord,
@@ -27,6 +30,9 @@ from hyperflow.store import (
 )
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT_S",
+    "DEFAULT_FEEDBACK_TTL_S",
+    "DEFAULT_HEADER_TIMEOUT_S",
     "DEFAULT_MAX_BATCH_ROWS",
     "DEFAULT_MAX_BATCH_SIZE",
     "DEFAULT_MAX_BODY_BYTES",

@@ -128,6 +128,59 @@ def _input_defaults(predictor: Predictor) -> dict[str, Any]:
     return out
 
 
+def _context(
+    service: Service,
+    log: PredictionLog,
+    max_batch_rows: int,
+    *,
+    tokens: tuple[str | None, str | None],
+    feedback_ttl_s: float | None,
+    rate: tuple[float | None, int | None],
+) -> ServeContext:
+    """The state the routes share (tokens default to the environment)."""
+    from hyperflow.serve._context import ServeContext
+    from hyperflow.serve._guards import IssuedIds, RateLimiter
+
+    first = service.predictor
+    models = build_models(
+        first.schema, first.name, defaults=_input_defaults(first), max_batch_rows=max_batch_rows
+    )
+    rate_limit, burst = rate
+    return ServeContext(
+        service=service,
+        models=models,
+        log=log,
+        max_batch_rows=max_batch_rows,
+        admin_token=_token(tokens[0], "HYPERFLOW_ADMIN_TOKEN"),
+        api_token=_token(tokens[1], "HYPERFLOW_API_TOKEN"),
+        issued=IssuedIds(feedback_ttl_s),
+        limiter=RateLimiter(rate_limit, burst) if rate_limit else None,
+    )
+
+
+def _add_routes(api: FastAPI, router: Any) -> None:
+    """Add ``router``'s routes to the app itself, with their dependencies and docs.
+
+    The same as ``api.include_router(router)`` without a prefix, but flat: FastAPI
+    resolves an included router lazily on every request, which costs more than
+    the whole gate on a fast model.
+    """
+    for route in router.routes:
+        api.router.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=list(route.methods),
+            dependencies=route.dependencies,
+            responses=route.responses,
+            status_code=route.status_code,
+            response_class=route.response_class,
+            include_in_schema=route.include_in_schema,
+            openapi_extra=route.openapi_extra,
+            name=route.name,
+            description=route.description,
+        )
+
+
 def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAPI:
     from fastapi import FastAPI
 
@@ -136,6 +189,7 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
     from hyperflow.serve._routes import (
         admin_router,
         feedback_router,
+        guards,
         prediction_router,
         probe_router,
     )
@@ -149,15 +203,16 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
         docs_url=None,
         redoc_url=None,
     )
+    checks = guards(context.api_token, context.limiter.rate if context.limiter else None)
     routers = [
-        prediction_router(models),
-        feedback_router(models),
+        prediction_router(models, checks),
+        feedback_router(models, checks),
         probe_router(),
         admin_router(),
         docs_router(api.title),
     ]
     for router in routers:
-        api.include_router(router)
+        _add_routes(api, router)
     routes = [route for router in routers for route in router.routes]
 
     def openapi() -> dict[str, Any]:
@@ -243,9 +298,6 @@ def create_app(
         ['/admin/reload', '/feedback', '/health']
     """
     _require_fastapi()
-    from hyperflow.serve._context import ServeContext
-    from hyperflow.serve._guards import IssuedIds, RateLimiter
-
     _check_options(
         {
             "max_batch_size": max_batch_size,
@@ -259,19 +311,13 @@ def create_app(
             "rate_limit": rate_limit,
         },
     )
-    service = Service(resolve_source(model))
-    first = service.predictor
-    context = ServeContext(
-        service=service,
-        models=build_models(
-            first.schema, first.name, defaults=_input_defaults(first), max_batch_rows=max_batch_rows
-        ),
-        log=get_prediction_log(prediction_log),
-        max_batch_rows=max_batch_rows,
-        admin_token=_token(admin_token, "HYPERFLOW_ADMIN_TOKEN"),
-        api_token=_token(api_token, "HYPERFLOW_API_TOKEN"),
-        issued=IssuedIds(feedback_ttl_s),
-        limiter=RateLimiter(rate_limit, rate_limit_burst) if rate_limit else None,
+    context = _context(
+        Service(resolve_source(model)),
+        get_prediction_log(prediction_log),
+        max_batch_rows,
+        tokens=(admin_token, api_token),
+        feedback_ttl_s=feedback_ttl_s,
+        rate=(rate_limit, rate_limit_burst),
     )
     lifespan = _lifespan(context, log_queue_size, max_batch_size, max_wait_ms, poll_interval_s)
     gate = {

@@ -45,6 +45,11 @@ class MicroBatcher:
         self._task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="hyperflow-batch")
 
+    @property
+    def pending(self) -> int:
+        """Rows waiting for a batch (not yet handed to the pipeline)."""
+        return len(self._pending)
+
     async def submit(self, predictor: Predictor, row: Any) -> Any:
         """The prediction for ``row`` (already validated), computed in some batch."""
         loop = asyncio.get_running_loop()

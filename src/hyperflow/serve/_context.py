@@ -4,6 +4,8 @@ Every route reads its state through ``Depends(get_context)``, so a route can be
 tested alone: include its router in a bare ``FastAPI()`` and override
 ``get_context``. Tokens and rate limits are dependencies of the routers, checked
 where the route is resolved: no path prefix, mount or proxy can bypass them.
+Bodies are read by ``json_body`` inside the handlers (a dependency per request
+costs more than the whole gate).
 """
 
 import time
@@ -20,7 +22,6 @@ from hyperflow.store import PredictionLog
 
 __all__ = [
     "INLINE_BELOW_S",
-    "Body",
     "CallTiming",
     "Context",
     "ServeContext",
@@ -142,9 +143,6 @@ async def json_body(request: Request) -> bytes:
             f"request says {content_type or 'no content type'!r}",
         )
     return await request.body()
-
-
-Body = Annotated[bytes, Depends(json_body)]
 
 
 def ready_or_503(context: ServeContext) -> Predictor:

@@ -17,9 +17,9 @@ from starlette.responses import Response
 from hyperflow._errors import NodeError
 from hyperflow.registry import PredictionInputError, Predictor
 from hyperflow.serve._context import (
-    Body,
     Context,
     ServeContext,
+    json_body,
     rate_limited,
     ready_or_503,
     require_admin_token,
@@ -29,7 +29,7 @@ from hyperflow.serve._guards import new_request_id
 from hyperflow.serve._schema import ApiModels, InvalidBody, TooManyRows
 from hyperflow.serve._writer import to_json
 
-__all__ = ["admin_router", "feedback_router", "prediction_router", "probe_router"]
+__all__ = ["admin_router", "feedback_router", "guards", "prediction_router", "probe_router"]
 
 _INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, ArithmeticError)
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -126,9 +126,10 @@ def _batch_values(models: ApiModels, p: Predictor, body: bytes) -> tuple[list[An
     return rows, p.predict_many(rows, validate=False)
 
 
-async def predict(context: Context, body: Body) -> Response:
+async def predict(request: Request, context: Context) -> Response:
     """Predict for one row."""
     start = time.perf_counter()
+    body = await json_body(request)
     p = ready_or_503(context)
     try:
         row, value = await _one_value(context, p, body)
@@ -143,9 +144,10 @@ async def predict(context: Context, body: Body) -> Response:
     )
 
 
-async def predict_batch(context: Context, body: Body) -> Response:
+async def predict_batch(request: Request, context: Context) -> Response:
     """Predict for a list of rows (one pipeline call for a batchable pipeline)."""
     start = time.perf_counter()
+    body = await json_body(request)
     p = ready_or_503(context)
     try:
         rows, values = await anyio.to_thread.run_sync(_batch_values, context.models, p, body)
@@ -171,9 +173,18 @@ async def predict_batch(context: Context, body: Body) -> Response:
     )
 
 
-def prediction_router(models: ApiModels) -> APIRouter:
-    """``POST /predict`` and ``POST /predict/batch`` (API token and rate limit checked here)."""
-    router = APIRouter(dependencies=[Depends(require_api_token), Depends(rate_limited)])
+def guards(api_token: str | None, rate_limit: float | None) -> list[Any]:
+    """The router dependencies of the prediction and feedback routes: the API token and
+    the rate limit where configured (unconfigured checks cost nothing per request)."""
+    return [
+        *([Depends(require_api_token)] if api_token is not None else []),
+        *([Depends(rate_limited)] if rate_limit else []),
+    ]
+
+
+def prediction_router(models: ApiModels, dependencies: list[Any]) -> APIRouter:
+    """``POST /predict`` and ``POST /predict/batch`` (``dependencies``: see ``guards``)."""
+    router = APIRouter(dependencies=dependencies)
     too_many: dict[int | str, dict[str, Any]] = {
         413: {"description": f"more than {models.batch_max} rows"}
     }
@@ -209,10 +220,10 @@ async def _was_served(context: ServeContext, request_id: str) -> bool:
     return time.time() - logged.timestamp() <= context.issued.ttl_s
 
 
-async def feedback(context: Context, body: Body) -> Response:
+async def feedback(request: Request, context: Context) -> Response:
     """Record the ground truth for an earlier prediction's ``request_id``."""
     try:
-        fb = context.models.parse(context.models.feedback_adapter, body)
+        fb = context.models.parse(context.models.feedback_adapter, await json_body(request))
     except InvalidBody as exc:
         return _unprocessable(exc)
     if not await _was_served(context, fb.request_id):
@@ -227,9 +238,9 @@ async def feedback(context: Context, body: Body) -> Response:
     return json_response({"request_id": fb.request_id, "accepted": True}, 202)
 
 
-def feedback_router(models: ApiModels) -> APIRouter:
-    """``POST /feedback`` (API token and rate limit checked here)."""
-    router = APIRouter(dependencies=[Depends(require_api_token), Depends(rate_limited)])
+def feedback_router(models: ApiModels, dependencies: list[Any]) -> APIRouter:
+    """``POST /feedback`` (``dependencies``: see ``guards``)."""
+    router = APIRouter(dependencies=dependencies)
     router.add_api_route(
         "/feedback",
         feedback,

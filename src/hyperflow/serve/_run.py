@@ -51,40 +51,41 @@ def _timed(base: type[Any], header_timeout_s: float) -> type[Any]:
 
     A timer starts when the connection opens and after each response; if no new
     request has begun when it fires, the connection is closed (a slow or
-    half-sent header block cannot hold it).
+    half-sent header block cannot hold it). The subclass is made with ``type()``:
+    uvicorn is untyped, and a class statement would subclass ``Any``.
     """
 
-    class HeaderTimeout(base):  # type: ignore[misc]
-        _hf_timer: Any = None
+    def arm(self: Any) -> None:
+        if self._hf_timer is not None:
+            self._hf_timer.cancel()
+        self._hf_timer = self.loop.call_later(header_timeout_s, expire, self, self.cycle)
 
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._hf_arm()
+    def expire(self: Any, cycle: Any) -> None:
+        idle = cycle is None or cycle.response_complete
+        if self.cycle is cycle and idle and not self.transport.is_closing():
+            _log.info("closing a connection whose request headers took over %gs", header_timeout_s)
+            self.transport.close()
 
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            self._hf_arm()
+    def connection_made(self: Any, transport: Any) -> None:
+        base.connection_made(self, transport)
+        arm(self)
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            if self._hf_timer is not None:
-                self._hf_timer.cancel()
-            super().connection_lost(exc)
+    def on_response_complete(self: Any) -> None:
+        base.on_response_complete(self)
+        arm(self)
 
-        def _hf_arm(self) -> None:
-            if self._hf_timer is not None:
-                self._hf_timer.cancel()
-            self._hf_timer = self.loop.call_later(header_timeout_s, self._hf_expire, self.cycle)
+    def connection_lost(self: Any, exc: Exception | None) -> None:
+        if self._hf_timer is not None:
+            self._hf_timer.cancel()
+        base.connection_lost(self, exc)
 
-        def _hf_expire(self, cycle: Any) -> None:
-            idle = cycle is None or cycle.response_complete
-            if self.cycle is cycle and idle and not self.transport.is_closing():
-                _log.info(
-                    "closing a connection whose request headers took over %gs", header_timeout_s
-                )
-                self.transport.close()
-
-    HeaderTimeout.__name__ = f"HeaderTimeout{base.__name__}"
-    return HeaderTimeout
+    namespace = {
+        "_hf_timer": None,
+        "connection_made": connection_made,
+        "on_response_complete": on_response_complete,
+        "connection_lost": connection_lost,
+    }
+    return type(f"HeaderTimeout{base.__name__}", (base,), namespace)
 
 
 def _protocol(header_timeout_s: float) -> type[Any]:

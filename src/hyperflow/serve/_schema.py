@@ -131,6 +131,29 @@ def _documentable(value: Any) -> Any:
     return value
 
 
+def _response_models(out: Any) -> tuple[Any, Any]:
+    """The ``Prediction`` and ``BatchPrediction`` response models for output type ``out``."""
+    from pydantic import create_model
+
+    out_t: Any = out | None if out is not Any else Any
+    prediction: Any = create_model(
+        "Prediction",
+        request_id=(str, ...),
+        model=(str, ...),
+        version=(str | None, ...),
+        prediction=(out_t, ...),
+    )
+    batch_prediction: Any = create_model(
+        "BatchPrediction",
+        request_id=(str, ...),
+        request_ids=(list[str], ...),
+        model=(str, ...),
+        version=(str | None, ...),
+        predictions=(list[out_t], ...),
+    )
+    return prediction, batch_prediction
+
+
 def build_models(
     schema: RowSchema,
     name: str,
@@ -153,22 +176,7 @@ def build_models(
         title, __config__=ConfigDict(**strict, title=title), **_row_fields(schema, defaults)
     )
     out = _json_type(schema.output_type, f"the output {schema.output!r}")
-    out_t: Any = out | None if out is not Any else Any
-    prediction: Any = create_model(
-        "Prediction",
-        request_id=(str, ...),
-        model=(str, ...),
-        version=(str | None, ...),
-        prediction=(out_t, ...),
-    )
-    batch_prediction: Any = create_model(
-        "BatchPrediction",
-        request_id=(str, ...),
-        request_ids=(list[str], ...),
-        model=(str, ...),
-        version=(str | None, ...),
-        predictions=(list[out_t], ...),
-    )
+    prediction, batch_prediction = _response_models(out)
     feedback: Any = create_model(
         "Feedback",
         __config__=strict,
