@@ -1,9 +1,10 @@
 """Reference profiles: a model version's fitted drift detector, stored by value.
 
 ``hf.registry.register(..., reference=...)`` hands the reference data to
-:func:`fit_profile` through the store's fitter hook (the registry never imports
-monitoring). Without a stored profile, the first ``N`` logged predictions of a
-version become its reference (``[tool.hyperflow.monitor] reference_rows``).
+:func:`fit_profile` through ``hyperflow._reference_hook`` (top-level wiring, like
+``hyperflow._runner``; the registry package never imports monitoring). Without a stored
+profile, the first ``N`` logged predictions of a version become its reference
+(``[tool.hyperflow.monitor] reference_rows``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from hyperflow._errors import MonitorError
 from hyperflow.monitor._config import MonitorConfig, monitor_config
 from hyperflow.monitor._detector import DriftDetector
-from hyperflow.store import ReferenceProfile, get_monitor_store, set_reference_fitter
+from hyperflow.store import ReferenceProfile, get_monitor_store
 
 __all__ = ["detector_from_bytes", "fit_profile", "flatten_inputs", "profile_version"]
 
@@ -94,5 +95,3 @@ def flatten_inputs(rows: Sequence[Any]) -> pd.DataFrame:
             flat.append(r if isinstance(r, Mapping) else {"input": r})
     return pd.DataFrame.from_records(flat)
 
-
-set_reference_fitter(fit_profile)

@@ -191,8 +191,9 @@ def _reference(
     reference: Any, run: RunRecord, pipeline: Pipeline, artifacts: Sequence[str],
     artifact_store: ArtifactStore | str | None,
 ) -> tuple[bytes, list[str], int] | None:
-    """Fit the reference profile through the store's fitter hook (installed by monitoring)."""
-    from hyperflow.store import deserialize, fit_reference, project_config
+    """Fit the reference profile through the top-level wiring (monitoring fits it)."""
+    from hyperflow._reference_hook import fit_reference
+    from hyperflow.store import deserialize, project_config
 
     if reference is None:
         reference = project_config().get("reference")

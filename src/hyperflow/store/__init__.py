@@ -33,9 +33,7 @@ from hyperflow.store._monitor_base import (
     CheckRecord,
     MonitorStore,
     ReferenceProfile,
-    fit_reference,
     get_monitor_store,
-    set_reference_fitter,
 )
 from hyperflow.store._monitor_sql import SQLMonitorStore
 from hyperflow.store._predictions import (
@@ -110,7 +108,6 @@ __all__ = [
     "current_revision",
     "deserialize",
     "find_project_root",
-    "fit_reference",
     "get_artifact_store",
     "get_monitor_store",
     "get_prediction_log",
@@ -121,7 +118,6 @@ __all__ = [
     "resolve_artifact_root",
     "resolve_store_url",
     "serialize",
-    "set_reference_fitter",
     "store_configured",
     "store_exists",
     "tracking_default",

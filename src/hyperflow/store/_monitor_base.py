@@ -2,14 +2,12 @@
 
 ``MonitorStore`` is the pluggable contract (:class:`SQLMonitorStore` keeps it in the
 metadata store). Monitoring (``hyperflow.monitor``) writes and reads it; the registry
-stores a version's reference profile through :func:`fit_reference`, whose fitter the
-monitoring layer installs, so the registry never imports monitoring.
+stores a version's reference profile in it (fitted through ``hyperflow._reference_hook``).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +20,7 @@ __all__ = [
     "CheckRecord",
     "MonitorStore",
     "ReferenceProfile",
-    "fit_reference",
     "get_monitor_store",
-    "set_reference_fitter",
 ]
 
 ALERT_EVENTS = ("fired", "repeated", "resolved", "delivered", "failed")
@@ -154,22 +150,6 @@ class MonitorStore(abc.ABC):
     @abc.abstractmethod
     def events(self, alert_id: int | None = None) -> list[AlertEvent]:
         """Alert history, oldest first."""
-
-
-ReferenceFitter = Callable[[Any, Sequence[str] | None], tuple[bytes, list[str], int]]
-_FITTER: list[ReferenceFitter] = []
-
-
-def set_reference_fitter(fitter: ReferenceFitter) -> None:
-    """Install the function that turns reference data into profile bytes (monitoring does)."""
-    _FITTER[:] = [fitter]
-
-
-def fit_reference(data: Any, fields: Sequence[str] | None) -> tuple[bytes, list[str], int]:
-    """Fit a reference profile on ``data`` restricted to ``fields``: (bytes, fields, rows)."""
-    if not _FITTER:
-        raise StoreError("no reference fitter is installed; import hyperflow.monitor first")
-    return _FITTER[0](data, fields)
 
 
 def get_monitor_store(store: Any = None) -> MonitorStore:
