@@ -210,7 +210,7 @@ def main() -> None:
     for alert in alerts:
         summary.add_row(
             "alert at the webhook",
-            f"[{alert['severity']}] {alert['rule']} {alert['status']}: {alert['when']} "
+            f"{alert['severity']}: {alert['rule']} {alert['status']}: {alert['when']} "
             f"(version {alert['cause']['version']}, run {alert['cause'].get('run_id')})",
         )
     summary.add_row("demo wall time", f"{time.perf_counter() - t_start:.1f} s")

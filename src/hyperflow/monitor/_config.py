@@ -132,7 +132,7 @@ class MonitorConfig:
     prediction: str | None = None
     reference_rows: int = 500
     false_alarm_rate: float = 0.01
-    calibration_windows: int = 200
+    calibration_windows: int = 100
     report_dir: str | None = None
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     top_columns: int = 5

@@ -203,7 +203,7 @@ def check(
     notes: list[str] = []
     w = read_window(
         plog, name, versions=None if version is None else [version], since=since, until=end,
-        last=n_last, max_rows=200_000, chunk_size=cfg.chunk_size,
+        last=n_last, max_rows=int(cfg.max_test_rows * 1.1) + 50, chunk_size=cfg.chunk_size,
     )
     figures: dict[str, Any] = traffic_figures(_cat(w), w.errors)
     figures.update(performance_figures(w.truth_predicted, w.truth, w.n))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from hyperflow.monitor._profile import flatten_inputs
 from hyperflow.store import PredictionLog, SQLPredictionLog
-from hyperflow.store._monitor_sql import prediction_chunks
+from hyperflow.store._monitor_sql import prediction_chunks, prediction_inputs
 
 __all__ = ["Window", "read_window"]
 
@@ -35,6 +35,7 @@ class Window:
     sample_inputs: list[Any] = field(default_factory=list)
     sample_outputs: list[Any] = field(default_factory=list)
     sample_truth: list[Any] = field(default_factory=list)
+    sample_ids: list[int] = field(default_factory=list)
     errors: int = 0
     versions: set[str] = field(default_factory=set)
     first: float | None = None
@@ -57,28 +58,31 @@ def _label(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
-def _is_error(output: Any) -> bool:
-    return output is None or (isinstance(output, dict) and "error" in output)
-
-
 def _add(w: Window, rows: list[Any], rng: np.random.Generator, fraction: float) -> None:
-    w.latency.append(np.fromiter((r[2] for r in rows), float, len(rows)))
-    w.first = rows[0][1] if w.first is None else min(w.first, rows[0][1])
-    w.last = rows[-1][1] if w.last is None else max(w.last, rows[-1][1])
+    """Rows are ``(id, version, timestamp, latency_ms, inputs, output, ground_truth)``;
+    ``inputs`` may be ``None`` (then the sampled ids are kept, read later)."""
+    w.latency.append(np.fromiter((r[3] for r in rows), float, len(rows)))
+    w.first = rows[0][2] if w.first is None else min(w.first, rows[0][2])
+    w.last = rows[-1][2] if w.last is None else max(w.last, rows[-1][2])
+    w.versions.update({r[1] for r in rows if r[1] is not None})
     take = rng.random(len(rows)) < fraction
     loads = json.loads
     for r, keep in zip(rows, take, strict=True):
-        out = loads(r[4])
-        if r[0] is not None:
-            w.versions.add(r[0])
-        if _is_error(out):
+        text = r[5]
+        if text == "null" or text.startswith('{"error"'):
             w.errors += 1
-        truth = loads(r[5]) if r[5] is not None else None
+        if r[6] is None and not keep:
+            continue
+        out = loads(text)
+        truth = loads(r[6]) if r[6] is not None else None
         if truth is not None:
             w.truth.append(truth)
             w.truth_predicted.append(_label(out))
         if keep:
-            w.sample_inputs.append(loads(r[3]))
+            if r[4] is None:
+                w.sample_ids.append(r[0])
+            else:
+                w.sample_inputs.append(loads(r[4]))
             w.sample_outputs.append(out)
             w.sample_truth.append(truth)
 
@@ -86,11 +90,11 @@ def _add(w: Window, rows: list[Any], rng: np.random.Generator, fraction: float) 
 def _frame_rows(df: pd.DataFrame) -> Iterator[list[Any]]:
     dumps = json.dumps
     rows = [
-        (v, ts.timestamp(), lat, dumps(i), dumps(o), None if g is None else dumps(g))
-        for v, ts, lat, i, o, g in zip(
+        (n, v, ts.timestamp(), lat, dumps(i), dumps(o), None if g is None else dumps(g))
+        for n, (v, ts, lat, i, o, g) in enumerate(zip(
             df["version"], df["timestamp"], df["latency_ms"], df["inputs"], df["output"],
             df["ground_truth"], strict=True,
-        )
+        ))
     ]
     if rows:
         yield rows
@@ -109,13 +113,9 @@ def read_window(
         total = head if head is not None else _count(log, name, versions, since, until)
         chunk_size = head if head is not None else chunk_size
         fraction = min(1.0, max_rows / total) if total else 1.0
-        chunks = (
-            [(r.version, r.timestamp, r.latency_ms, r.inputs, r.output, r.ground_truth)
-             for r in rows]
-            for rows in prediction_chunks(
-                log.store, name, versions=versions, since=since, until=until,
-                chunk_size=chunk_size,
-            )
+        chunks = prediction_chunks(
+            log.store, name, versions=versions, since=since, until=until,
+            chunk_size=chunk_size, with_inputs=False,
         )
     else:
         df = _search(log, name, versions, since, until, last)
@@ -126,6 +126,9 @@ def read_window(
         _add(w, rows, rng, fraction)
         if head is not None:
             break
+    if w.sample_ids and isinstance(log, SQLPredictionLog):  # the sampled requests only
+        texts = prediction_inputs(log.store, w.sample_ids)
+        w.sample_inputs = [json.loads(texts[i]) for i in w.sample_ids]
     return w
 
 

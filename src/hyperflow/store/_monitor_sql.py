@@ -29,7 +29,7 @@ from hyperflow.store._monitor_base import (
 if TYPE_CHECKING:
     from hyperflow.store._sql import SQLStore
 
-__all__ = ["SQLMonitorStore", "prediction_chunks"]
+__all__ = ["SQLMonitorStore", "prediction_chunks", "prediction_inputs"]
 
 references = sa.Table(
     "hf_monitor_references",
@@ -245,16 +245,19 @@ class SQLMonitorStore(MonitorStore):
 
 def prediction_chunks(
     store: SQLStore, name: str, *, versions: list[str] | None, since: datetime | None,
-    until: datetime | None, chunk_size: int = 100_000,
+    until: datetime | None, chunk_size: int = 100_000, with_inputs: bool = True,
 ) -> Iterator[list[Any]]:
     """Rows of ``hf_predictions`` joined with feedback, in chunks of at most ``chunk_size``.
 
     Keyset pagination on the row id keeps memory bounded whatever the window's size. Rows
-    have ``version, timestamp, latency_ms, inputs, output, ground_truth`` (JSON text).
+    have ``id, version, timestamp, latency_ms, inputs, output, ground_truth`` (JSON text;
+    ``inputs`` is ``None`` unless ``with_inputs``: read the sampled ones with
+    :func:`prediction_inputs`).
     """
     p, f = S.predictions, S.feedback
+    inputs = p.c.inputs if with_inputs else sa.null().label("inputs")
     base = (
-        sa.select(p.c.id, p.c.version, p.c.timestamp, p.c.latency_ms, p.c.inputs, p.c.output,
+        sa.select(p.c.id, p.c.version, p.c.timestamp, p.c.latency_ms, inputs, p.c.output,
                   f.c.ground_truth)
         .select_from(p.outerjoin(f, p.c.request_id == f.c.request_id))
         .where(p.c.model == name)
@@ -276,3 +279,15 @@ def prediction_chunks(
         yield list(rows)
         if len(rows) < chunk_size:
             return
+
+
+def prediction_inputs(store: SQLStore, ids: list[int], chunk: int = 5_000) -> dict[int, str]:
+    """The request inputs (JSON text) of the prediction rows ``ids``."""
+    p = S.predictions
+    out: dict[int, str] = {}
+    with store.engine.connect() as conn:
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            query = sa.select(p.c.id, p.c.inputs).where(p.c.id.in_(part))
+            out.update({int(r.id): r.inputs for r in conn.execute(query)})
+    return out
