@@ -59,3 +59,17 @@ def test_first_predictions_are_the_reference_when_none_was_stored(tmp_path: obje
                            store=url, config=cfg)
     assert any("first 200 logged predictions" in n for n in got.notes)
     assert got.figures["drift.share"] == 0.5
+
+
+def test_small_chunks_read_the_same_window(tmp_path: object) -> None:
+    """Reading in chunks of 7 rows (bounded memory) gives the figures of one big read."""
+    url = f"sqlite:///{tmp_path}/h.db"
+    version = registered(url)
+    log_traffic(url, version, start=T0, n=250, shift=1.0)
+    until = T0 + timedelta(days=1)
+    whole = hf.monitor.check("m@production", window="1d", until=until, store=url,
+                             config=config(), save=False)
+    small = hf.monitor.check("m@production", window="1d", until=until, store=url,
+                             config=config(chunk_size=7), save=False)
+    for key in ("requests", "latency.p99_ms", "feedback.count", "metrics.mae", "drift.share"):
+        assert small.figures[key] == whole.figures[key], key

@@ -73,6 +73,12 @@ alerts = sa.Table(
     sa.Column("check_id", S.BIGINT, nullable=True),
     sa.Column("body", sa.Text, nullable=False),
     sa.Index("ix_hf_alerts_open", "rule", "name", "resolved_at"),
+    # one open alert per rule and model, even for concurrent monitors
+    sa.Index(
+        "uq_hf_alerts_one_open", "rule", "name", unique=True,
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    ),
 )
 alert_events = sa.Table(
     "hf_alert_events",
@@ -186,6 +192,15 @@ class SQLMonitorStore(MonitorStore):
         check_id: int | None, body: dict[str, Any],
     ) -> AlertRecord | None:
         is_open = (alerts.c.rule == rule) & (alerts.c.name == name) & alerts.c.resolved_at.is_(None)
+        try:
+            return self._open(is_open, rule, name, version, severity, at, check_id, body)
+        except sa.exc.IntegrityError:  # another monitor opened it at the same moment
+            return None
+
+    def _open(
+        self, is_open: Any, rule: str, name: str, version: str | None, severity: str,
+        at: float, check_id: int | None, body: dict[str, Any],
+    ) -> AlertRecord | None:
         with self.store.transaction() as conn:
             if conn.execute(sa.select(alerts.c.id).where(is_open)).first() is not None:
                 return None

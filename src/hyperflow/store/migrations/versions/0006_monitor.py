@@ -57,6 +57,11 @@ def upgrade() -> None:
         sa.Column("body", sa.Text, nullable=False),
     )
     op.create_index("ix_hf_alerts_open", "hf_alerts", ["rule", "name", "resolved_at"])
+    op.create_index(
+        "uq_hf_alerts_one_open", "hf_alerts", ["rule", "name"], unique=True,
+        sqlite_where=sa.text("resolved_at IS NULL"),
+        postgresql_where=sa.text("resolved_at IS NULL"),
+    )
     op.create_table(
         "hf_alert_events",
         sa.Column("id", BIGINT, primary_key=True, autoincrement=True),
