@@ -73,3 +73,16 @@ def test_small_chunks_read_the_same_window(tmp_path: object) -> None:
                              config=config(chunk_size=7), save=False)
     for key in ("requests", "latency.p99_ms", "feedback.count", "metrics.mae", "drift.share"):
         assert small.figures[key] == whole.figures[key], key
+
+
+def test_reference_by_output_name_must_be_an_output_of_the_run(tmp_path: object) -> None:
+    from tests.registry import models
+
+    url = f"sqlite:///{tmp_path}/h.db"
+    r = models.train.run(config={"model.scale": 1.0}, outputs=["model", "metrics"], track=url)
+    with pytest.raises(hf.RegistryError, match=r"reference='rows' is not an output.*metrics"):
+        hf.registry.register("m", run_id=str(r.run_id), predict=models.predict, store=url,
+                             reference="rows")
+    from hyperflow.store import get_store
+
+    assert get_store(url).registry_store().models() == []  # refused before any version
