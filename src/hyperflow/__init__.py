@@ -18,6 +18,7 @@ from hyperflow._errors import (
     ConfigWarning,
     CycleError,
     DefinitionError,
+    DeployError,
     DuplicateOutputError,
     FingerprintError,
     HyperflowError,
@@ -43,10 +44,10 @@ from hyperflow._errors import (
 )
 from hyperflow.core import Bool, Choice, Float, Int, Pipeline, SearchSpace, node
 from hyperflow.engine import RunHook, RunResult
-from hyperflow.optimize import Objective, Study
+from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
-    from hyperflow import monitor, predictions, registry, serve, testing, viz
+    from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -61,9 +62,11 @@ __all__ = [
     "ConfigWarning",
     "CycleError",
     "DefinitionError",
+    "DeployError",
     "DuplicateOutputError",
     "FingerprintError",
     "Float",
+    "Fold",
     "HyperflowError",
     "InputError",
     "Int",
@@ -92,14 +95,18 @@ __all__ = [
     "TypeMismatchError",
     "VizError",
     "__version__",
+    "deploy",
+    "folds",
     "monitor",
     "node",
     "predictions",
     "registry",
+    "report",
     "runs",
     "serve",
     "start_run",
     "testing",
+    "ui",
     "viz",
 ]
 
@@ -116,7 +123,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "viz": ("hyperflow.viz", None),
     "monitor": ("hyperflow.monitor", None),
     "serve": ("hyperflow.serve", None),
+    "deploy": ("hyperflow.deploy", None),
     "predictions": ("hyperflow.predictions", None),
+    "ui": ("hyperflow.ui", None),
 }
 
 

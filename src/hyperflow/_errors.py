@@ -30,6 +30,7 @@ so ``except hf.HyperflowError`` catches them all::
     │   └── PredictionInputError  a row does not match the predict pipeline's inputs
     │                             (also ValueError; ``errors`` lists the fields)
     ├── ServeError            serving set-up problems
+    ├── DeployError           a deployment bundle cannot be built as asked
     ├── MonitorError          drift-monitoring misuse
     ├── TestingError          behavioural test / data validation misuse
     └── VizError              a picture cannot be made as asked (also ValueError)
@@ -59,6 +60,7 @@ __all__ = [
     "ConfigWarning",
     "CycleError",
     "DefinitionError",
+    "DeployError",
     "DuplicateOutputError",
     "FingerprintError",
     "HyperflowError",
@@ -231,6 +233,10 @@ class PredictionInputError(RegistryError, ValueError):
 
 class ServeError(HyperflowError):
     """A service cannot be set up as asked."""
+
+
+class DeployError(HyperflowError):
+    """A deployment bundle cannot be built as asked (see ``hyperflow build``)."""
 
 
 class MonitorError(HyperflowError):

@@ -117,3 +117,10 @@ def test_no_objective_anywhere_says_how(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "hyperflow.toml").write_text('train = "optproj:train"\n', encoding="utf-8")
     assert main(["optimize", "-n", "1"]) == 1
     assert "pass --objective" in capsys.readouterr().err
+
+
+def test_summary_shows_parameter_importance(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _optimize(["--objective", "loss", "--minimize", "--sampler", "grid"], capsys)
+    assert data["importance"] == {"metrics.k": 1.0}  # the only searched knob explains it all

@@ -126,3 +126,104 @@ def judged(x: Annotated[int, hf.Int(0, 3)] = 0, how: str = "fail") -> dict[str, 
 
 
 judged_pipeline = hf.Pipeline([judged], name="judged")
+
+
+# an iterative "training": reports a score per epoch; bad configs report low scores.
+# EPOCHS_RUN[trial config] counts epochs actually executed in this process.
+EPOCHS_RUN: dict[float, int] = {}
+
+
+def epochs(
+    quality: Annotated[float, hf.Float(0.0, 1.0)] = 0.5, n_epochs: int = 10
+) -> dict[str, float]:
+    score = 0.0
+    for epoch in range(n_epochs):
+        EPOCHS_RUN[quality] = EPOCHS_RUN.get(quality, 0) + 1
+        score = quality * (epoch + 1) / n_epochs
+        hf.report(score, epoch)
+    return {"score": score}
+
+
+epochs_pipeline = hf.Pipeline([epochs], name="epochs")
+
+
+# cross-validation: a "model" whose held-out score is its quality minus the fold's noise
+FITS: list[tuple[float, int, int]] = []  # (quality, fold index, k) of every fit run here
+
+
+def cv_fit(fold: hf.Fold, quality: Annotated[float, hf.Float(0.0, 1.0)] = 0.5) -> float:
+    FITS.append((quality, fold.index, fold.k))
+    return quality
+
+
+def cv_metrics(cv_fit: float, fold: hf.Fold) -> dict[str, float]:
+    return {"acc": cv_fit - 0.01 * fold.index, "n_test": float(len(fold.y_test))}
+
+
+cv_evaluate = hf.Pipeline([cv_fit, cv_metrics], name="evaluate")
+
+
+def rows(n: int = 40) -> list[float]:
+    return [float(i) for i in range(n)]
+
+
+def classes(n: int = 40) -> list[int]:
+    return [i % 2 for i in range(n)]
+
+
+def cv_search(k: int = 4, *, stratify: bool = False, report: str | None = None) -> hf.Pipeline:
+    cv = hf.folds(cv_evaluate, k=k, x="rows", y="classes", stratify=stratify, report=report)
+    return hf.Pipeline([rows, classes, cv], name="cvsearch")
+
+
+# multi-fidelity: prep does not depend on the fidelity input (cached once); fit does
+PREPS: list[int] = []
+RUNGS: list[tuple[float, int]] = []
+
+
+def prep(size: int = 8) -> list[float]:
+    PREPS.append(size)
+    return [1.0] * size
+
+
+def fit_rows(
+    prep: list[float], n_rows: int, quality: Annotated[float, hf.Float(0.0, 1.0)] = 0.5
+) -> dict[str, float]:
+    RUNGS.append((quality, n_rows))
+    return {"score": quality * (1 - 1 / n_rows) + 0.0 * sum(prep)}
+
+
+fidelity_pipeline = hf.Pipeline([prep, fit_rows], name="rows")
+
+
+# single-flight: every trial waits at a rendezvous, then needs one slow featurization
+@hf.node(cache=False)
+def arrive(rendezvous: str, parties: int = 8) -> str:
+    import os
+    import uuid
+    from pathlib import Path
+
+    Path(rendezvous, uuid.uuid4().hex).touch()
+    deadline = time.monotonic() + 120
+    while len(os.listdir(rendezvous)) < parties:  # polling: all trials start together
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {len(os.listdir(rendezvous))} of {parties} trials met")
+        time.sleep(0.01)
+    return rendezvous
+
+
+def featurize(arrive: str) -> list[float]:
+    import os
+    from pathlib import Path
+
+    with open(Path(arrive).parent / "featurized.log", "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\n")
+    time.sleep(0.5)  # the expensive part every trial needs
+    return [float(i) for i in range(100)]
+
+
+def classify(featurize: list[float], c: Annotated[int, hf.Int(0, 7)] = 0) -> dict[str, float]:
+    return {"score": sum(featurize) * c}
+
+
+shared_features = hf.Pipeline([arrive, featurize, classify], name="shared")

@@ -21,7 +21,7 @@ def test_expression_arithmetic_and_functions() -> None:
     "text",
     [
         "__import__('os').system('true')",
-        "f1.real",
+        "f1.real()",
         "[1][0]",
         "lambda: 1",
         "f1 if 1 else 2",
@@ -32,6 +32,15 @@ def test_expression_arithmetic_and_functions() -> None:
 def test_no_arbitrary_code(text: str) -> None:
     with pytest.raises(hf.OptimizeError, match="unsupported element"):
         Expression(text)
+
+
+def test_dotted_names_are_metric_names_never_attributes() -> None:
+    # hf.folds reports "f1.std"; a dotted name is looked up whole, no attribute is read
+    assert Expression("f1 - 2 * f1.std").names == frozenset({"f1", "f1.std"})
+    assert Expression("f1 - 2 * f1.std")({"f1": 0.9, "f1.std": 0.05}) == pytest.approx(0.8)
+    assert Expression("f1.real")({"f1.real": 3.0}) == 3.0
+    with pytest.raises(hf.OptimizeError, match=r"uses 'f1\.real', which the trial's metrics"):
+        Expression("f1.real")({"f1": 3.0})
 
 
 def test_syntax_errors_and_empty() -> None:

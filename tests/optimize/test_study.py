@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 
 import hyperflow as hf
@@ -102,3 +104,27 @@ def test_minimize_true_minimizes_a_single_expression() -> None:
     assert study.objective.directions == ["minimize"] and study.best.value == 0.0
     with pytest.raises(hf.OptimizeError, match="contradict"):
         hf.Objective("score", maximize=True, minimize=True)
+
+
+@pytest.mark.parametrize("method", ["fanova", "ped_anova"])
+def test_importance_names_the_knob_that_matters(method: str) -> None:
+    def steep(
+        x: Annotated[float, hf.Float(-5.0, 5.0)] = 0.0,
+        noise: Annotated[float, hf.Float(0.0, 1.0)] = 0.5,
+    ) -> dict[str, float]:
+        return {"score": -(x**2) + 0.001 * noise}
+
+    study = hf.Pipeline([steep], name="steep").optimize(
+        objective="score", n_trials=40, sampler="random", seed=0, track=False
+    )
+    importance = study.importance(method=method)
+    assert next(iter(importance)) == "steep.x" and set(importance) == {"steep.x", "steep.noise"}
+    assert importance["steep.x"] > importance["steep.noise"]
+
+
+def test_importance_needs_complete_trials_and_a_known_method() -> None:
+    study = pl.bowl_pipeline.optimize(objective="loss", n_trials=1, track=False)
+    with pytest.raises(hf.OptimizeError, match="needs at least 2"):
+        study.importance()
+    with pytest.raises(hf.OptimizeError, match="unknown importance method 'anova'"):
+        study.importance(method="anova")

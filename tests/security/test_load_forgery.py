@@ -72,8 +72,10 @@ def test_a_bytes_blob_presented_as_pickle_is_refused(
     assert blob.format == "bytes"
     forged = {"model": {"digest": blob.digest, "format": "pickle", "size": blob.size, "type": "x"}}
     _forge(db, _table_with(db, "predict_ref", "artifacts"), "artifacts", json.dumps(forged))
+    with pytest.raises(hf.RegistryError, match="stored in a pickle format"):
+        registry.load("demo:0.1.0", store=url)  # issue 22: pickle formats need an opt-in
     with pytest.raises(hf.IntegrityError, match="written as 'bytes' but their record says 'pickle'"):
-        registry.load("demo:0.1.0", store=url)
+        registry.load("demo:0.1.0", store=url, allow_pickle=True)  # and the tag still refuses
     assert not marker.exists()
     with sqlite3.connect(db) as con:  # the run's own artifact row, forged the same way
         table = _table_with(db, "run_id", "name", "digest", "format")
@@ -92,7 +94,7 @@ def test_a_json_blob_presented_as_joblib_is_refused(
     forged = {"model": {"digest": blob.digest, "format": "joblib", "size": blob.size, "type": "x"}}
     _forge(db, _table_with(db, "predict_ref", "artifacts"), "artifacts", json.dumps(forged))
     with pytest.raises(hf.IntegrityError, match="written as 'json'"):
-        registry.load("demo:0.1.0", store=url)
+        registry.load("demo:0.1.0", store=url, allow_pickle=True)
 
 
 def test_a_predict_ref_to_os_system_is_refused_before_import(

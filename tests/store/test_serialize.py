@@ -45,13 +45,13 @@ def test_npy_is_loaded_without_pickle() -> None:
     assert fmt == "npy" and data.startswith(b"\x00hyperflow:npy\n\x93NUMPY")
 
 
-def test_sklearn_estimator_uses_joblib() -> None:
+def test_sklearn_estimator_uses_skops() -> None:  # issue 22: skops, not joblib
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([[0.0], [1.0], [2.0], [3.0]])
     model = LogisticRegression().fit(x, [0, 0, 1, 1])
     data, fmt = serialize(model)
-    assert fmt == "joblib"
+    assert fmt == "skops"
     np.testing.assert_array_equal(deserialize(data, fmt).predict(x), model.predict(x))
 
 
@@ -87,3 +87,34 @@ def test_tagging_changes_the_digest_so_a_record_cannot_retag_a_blob() -> None:
     as_bytes, _ = serialize(payload)
     retagged = as_bytes.replace(b":bytes\n", b":pickle\n", 1)
     assert hashlib.sha256(as_bytes).hexdigest() != hashlib.sha256(retagged).hexdigest()
+
+
+class Doubler:
+    """A project class inside a scikit-learn pipeline (its module is made a trusted one)."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return x * 2
+
+
+def test_a_project_class_inside_an_estimator_is_stored_with_skops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    x = np.arange(20.0).reshape(10, 2)
+    y = np.array([0, 1] * 5)
+    model = make_pipeline(FunctionTransformer(Doubler()), LogisticRegression()).fit(x, y)
+    monkeypatch.setenv("HYPERFLOW_TRUSTED_MODULES", Doubler.__module__.split(".")[0])
+    data, fmt = serialize(model)
+    assert fmt == "skops"
+    assert (deserialize(data, fmt).predict(x) == model.predict(x)).all()
+    # elsewhere (this module not trusted), the same bytes are refused before anything is built
+    monkeypatch.delenv("HYPERFLOW_TRUSTED_MODULES")
+    from hyperflow import IntegrityError
+
+    with pytest.raises(IntegrityError, match="outside this project's modules"):
+        deserialize(data, fmt)
+    # and a new save of it falls back to a pickle format, which the registry gates
+    assert serialize(model)[1] == "joblib"

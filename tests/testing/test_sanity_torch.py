@@ -72,3 +72,74 @@ def test_torch_needs_loss_and_optimizer() -> None:
     xt, yt = tensors()
     with pytest.raises(hf.TestingError, match="loss_fn= and optimizer="):
         hf.testing.loss_decreases(mlp(), xt, yt)
+
+
+class _Seen(torch.nn.Module):
+    """A linear model that records the device of every batch it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 2)
+        self.devices: list[str] = []
+
+    def forward(self, x: Any) -> Any:
+        self.devices.append(x.device.type)
+        return self.linear(x)
+
+
+def test_numpy_inputs_go_to_the_models_device() -> None:
+    model = mlp().to("meta")  # a device other than the CPU, without a GPU
+    r = hf.testing.check_output(model, X, shape=(200, 2), dtype=torch.float32)
+    assert r.passed, r.message
+    seen = _Seen().to("meta")
+    seen_y: list[str] = []
+
+    def loss_fn(out: Any, y: Any) -> Any:
+        seen_y.append(y.device.type)
+        return torch.tensor(1.0, requires_grad=True)  # meta tensors hold no values
+
+    opt = torch.optim.SGD(seen.parameters(), lr=0.1)
+    hf.testing.loss_decreases(seen, X, Y_CLASS, loss_fn=loss_fn, optimizer=opt, steps=1)
+    hf.testing.overfits_tiny_batch(seen, X, Y_CLASS, size=8, loss_fn=loss_fn, optimizer=opt)
+    assert set(seen.devices) == {"meta"} and set(seen_y) == {"meta"}
+
+
+def test_pandas_and_float64_inputs_match_the_model() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    r = hf.testing.check_output(mlp(), frame, shape=(200, 2), dtype=torch.float32)
+    assert r.passed, r.message
+    model = mlp()
+    r = hf.testing.loss_decreases(
+        model,
+        frame,
+        pd.Series(Y_CLASS),
+        loss_fn=torch.nn.CrossEntropyLoss(),
+        optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
+    )
+    assert r.passed, r.message
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_model_with_numpy_inputs() -> None:
+    model = mlp().cuda()
+    assert hf.testing.check_output(model, X, shape=(200, 2), dtype=torch.float32)
+    r = hf.testing.loss_decreases(
+        model,
+        X,
+        Y_CLASS,
+        loss_fn=torch.nn.CrossEntropyLoss(),
+        optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
+    )
+    assert r.passed, r.message
+    model = mlp().cuda()
+    r = hf.testing.overfits_tiny_batch(
+        model,
+        X,
+        Y_CLASS,
+        size=8,
+        loss_fn=torch.nn.CrossEntropyLoss(),
+        optimizer=torch.optim.Adam(model.parameters(), lr=0.05),
+    )
+    assert r.passed, r.message

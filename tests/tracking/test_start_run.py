@@ -119,7 +119,7 @@ def test_artifacts_round_trip_per_type() -> None:
     assert {n: a.format for n, a in stored.items()} == {
         "x": "npy",
         "frame": "parquet",
-        "model": "joblib",
+        "model": "skops",  # issue 22: scikit-learn estimators are stored with skops
     }
     np.testing.assert_array_equal(hf.runs.load_artifact(run.id, "x"), x)
     pd.testing.assert_frame_equal(hf.runs.load_artifact(run.id, "frame"), frame)

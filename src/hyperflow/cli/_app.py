@@ -229,6 +229,8 @@ def _summary(study: Any, before: int) -> dict[str, Any]:
     }
     if before:
         data["note"] = f"study existed with {before} trial(s); --trials ran that many more"
+    if study.stop_reason:
+        data["stopped"] = study.stop_reason
     errors = [f"#{t.number}: {t.error}" for t in new if t.state == "fail" and t.error]
     if errors:
         data["errors"] = errors[:5]
@@ -245,9 +247,20 @@ def _summary(study: Any, before: int) -> dict[str, Any]:
             "best_config": best.config,
             "best_metrics": best.metrics,
             "best_run_id": best.run_id,
+            "importance": _importance(study),
         }
     )
     return data
+
+
+def _importance(study: Any) -> dict[str, float]:
+    """Parameter importance (fANOVA), rounded; empty when it cannot be computed yet."""
+    from hyperflow import OptimizeError
+
+    try:
+        return {k: round(v, 3) for k, v in study.importance().items()}
+    except OptimizeError:
+        return {}
 
 
 @app.command()

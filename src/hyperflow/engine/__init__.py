@@ -4,6 +4,7 @@ from hyperflow.engine._cache import Cache, DiskCache, MemoryCache
 from hyperflow.engine._codeversion import code_version, node_version
 from hyperflow.engine._execute import Execution, call_node, run_check
 from hyperflow.engine._fingerprint import digest, fingerprint
+from hyperflow.engine._flight import single_flight
 from hyperflow.engine._get_cache import (
     DEFAULT_CACHE_DIR,
     DEFAULT_MAX_BYTES,
@@ -33,4 +34,5 @@ __all__ = [
     "node_version",
     "project_root",
     "run_check",
+    "single_flight",
 ]

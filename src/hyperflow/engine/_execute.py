@@ -25,6 +25,7 @@ from hyperflow.engine._cache import Cache
 from hyperflow.engine._cached import CacheState
 from hyperflow.engine._check import apply_check, describe_check_failure
 from hyperflow.engine._codeversion import node_version
+from hyperflow.engine._flight import claim, flying
 from hyperflow.engine._hooks import RunHook
 
 __all__ = ["Execution", "call_node"]
@@ -98,6 +99,9 @@ class Execution:
                 call = begin(step, values, prefix, st)
                 if call is None:
                     continue
+                if call[4] is not None and flying():  # a miss other runs may share
+                    self._call_claimed(call, values, st)
+                    continue
                 t0 = clock()  # call_node, inlined
                 try:
                     value = call[0].node.func(**call[2])
@@ -109,6 +113,21 @@ class Execution:
         if st is not None:
             st.materialize(list(plan.outputs))
         return values
+
+    def _call_claimed(self, call: _Call, values: dict[str, Any], st: CacheState | None) -> None:
+        """Compute a missed step under its single-flight lock; a run that computed it
+        while this one waited leaves a hit to load instead."""
+        step, key, kwargs, version, ck = call
+        flight = None if st is None or ck is None else claim(st.cache, ck)
+        try:
+            if flight is not None and st is not None and st.hit(step, ck):
+                self._finished(key, 0.0, True, step, version)
+                return
+            value, seconds = _call_inline(step, kwargs, key)
+            self._end(call, value, seconds, values, st)
+        finally:
+            if flight is not None:
+                flight.release()
 
     # -- the step, in two halves ---------------------------------------------------------
     def _begin(

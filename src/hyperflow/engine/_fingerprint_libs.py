@@ -91,7 +91,10 @@ def _string_chunks(values: Any) -> list[Any] | None:
 
         if pd.api.types.infer_dtype(values, skipna=False) != "string":
             return None
-        import pyarrow as pa
+        try:
+            import pyarrow as pa
+        except ImportError:  # pyarrow is optional: pandas' hashing instead
+            return None
 
         try:
             return [pa.array(values, type=pa.large_string(), from_pandas=False)]

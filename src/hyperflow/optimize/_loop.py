@@ -14,7 +14,9 @@ from hyperflow._errors import OptimizeError
 from hyperflow.core import Pipeline
 from hyperflow.optimize._objective import Objective
 from hyperflow.optimize._pool import TrialProgress
+from hyperflow.optimize._report import LocalReporter, Reporter, ReportService
 from hyperflow.optimize._space import suggest_config
+from hyperflow.optimize._stop import StopTracker
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import TrialOutcome, TrialSpec, run_trial
 
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["Search", "run_search", "tell_state"]
 
 log = logging.getLogger("hyperflow.optimize")
+
+_EXHAUSTED = "the sampler's space is exhausted"
 
 
 @dataclass
@@ -38,8 +42,10 @@ class Search:
     parallel: int
     deadline: float | None
     bar: TrialProgress
+    reports: ReportService | None = None  # worker trials' hf.report calls (a pruner is set)
+    stop: StopTracker = field(default_factory=lambda: StopTracker(None, True, None))
     started: int = 0
-    stopped: bool = False  # the sampler said the space is exhausted
+    reason: str | None = None  # why the search ended early (a stop rule, the sampler, time)
     host: str = field(default_factory=socket.gethostname)
 
     @property
@@ -50,13 +56,24 @@ class Search:
     def objective(self) -> Objective:
         return self.study.objective
 
+    @property
+    def stopped(self) -> bool:
+        return self.reason is not None
+
+    def end(self, reason: str | None) -> None:
+        """End the search early for ``reason`` (the first reason given is kept)."""
+        if reason is not None and self.reason is None:
+            self.reason = reason
+            log.info("study %s stops: %s", self.study.name, reason)
+
     def can_start(self, running: int) -> bool:
-        return (
-            not self.stopped
-            and self.started < self.n_trials
-            and running < self.parallel
-            and (self.deadline is None or time.monotonic() < self.deadline)
-        )
+        if self.stopped or self.started >= self.n_trials or running >= self.parallel:
+            return False
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.end("timeout: no new trial starts after the deadline")
+            return False
+        self.end(self.stop.timed_out())
+        return not self.stopped
 
 
 def _asks_to_stop(exc: RuntimeError) -> bool:
@@ -90,8 +107,12 @@ def _fail(search: Search, trial: optuna.Trial, error: str, *, pruned: bool = Fal
 
     state = optuna.trial.TrialState
     trial.set_user_attr("hf_error", error)
-    search.stopped |= tell_state(search.ostudy, trial, state=state.PRUNED if pruned else state.FAIL)
-    log.warning("trial %d %s: %s", trial.number, "pruned" if pruned else "failed", error)
+    if tell_state(search.ostudy, trial, state=state.PRUNED if pruned else state.FAIL):
+        search.end(_EXHAUSTED)
+    if pruned:  # expected, when a pruner is set: not a warning
+        log.info("trial %d pruned: %s", trial.number, error)
+    else:
+        log.warning("trial %d failed: %s", trial.number, error)
 
 
 def _record(trial: optuna.Trial, outcome: TrialOutcome) -> None:
@@ -103,12 +124,15 @@ def _record(trial: optuna.Trial, outcome: TrialOutcome) -> None:
         trial.set_user_attr("hf_cache_hits", outcome.cache_hits)
 
 
-def _tell(search: Search, trial: optuna.Trial, outcome: TrialOutcome) -> None:
-    """Record ``outcome`` on ``trial`` and tell Optuna; a mistake in the objective raises."""
+def _tell(search: Search, trial: optuna.Trial, outcome: TrialOutcome) -> float | None:
+    """Record ``outcome`` on ``trial`` and tell Optuna; a mistake in the objective raises.
+
+    Returns the objective value of a feasible single-objective trial, else ``None``.
+    """
     _record(trial, outcome)
     if outcome.metrics is None:
         _fail(search, trial, outcome.error or "unknown error", pruned=outcome.pruned)
-        return
+        return None
     trial.set_user_attr("hf_metrics", outcome.metrics)
     try:
         evaluation = search.objective.evaluate(outcome.metrics)
@@ -117,14 +141,18 @@ def _tell(search: Search, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         raise
     if evaluation.error is not None:  # NaN / inf / overflow: this trial failed
         _fail(search, trial, evaluation.error)
-        return
+        return None
     trial.set_user_attr("hf_constraints", evaluation.violations)
     if hasattr(trial, "set_constraint"):
         for constraint, violation in zip(
             search.objective.constraints, evaluation.violations, strict=True
         ):
             trial.set_constraint(constraint.text, violation)
-    search.stopped |= tell_state(search.ostudy, trial, evaluation.values)
+    if tell_state(search.ostudy, trial, evaluation.values):
+        search.end(_EXHAUSTED)
+    if not search.objective.multi and not any(v > 0 for v in evaluation.violations):
+        return evaluation.values[0]
+    return None
 
 
 def _ask(search: Search) -> tuple[optuna.Trial, TrialSpec]:
@@ -141,7 +169,16 @@ def _ask(search: Search) -> tuple[optuna.Trial, TrialSpec]:
         raise
     trial.set_user_attr("hf_config", config)
     tags = {**search.base.tags, "hyperflow.trial": str(trial.number)}
-    return trial, replace(search.base, config=config, tags=tags)
+    return trial, replace(search.base, config=config, tags=tags, reporter=_reporter(search, trial))
+
+
+def _reporter(search: Search, trial: optuna.Trial) -> Reporter | None:
+    """Where the trial's ``hf.report`` calls go: the trial itself, or the report service."""
+    if search.executor is None:
+        return LocalReporter(trial)
+    if search.reports is not None:
+        return search.reports.reporter(trial)
+    return None
 
 
 def _best_text(study: Study) -> str:
@@ -154,9 +191,12 @@ def _best_text(study: Study) -> str:
 
 
 def _finish(search: Search, trial: optuna.Trial, outcome: TrialOutcome) -> None:
-    _tell(search, trial, outcome)
+    if search.reports is not None:
+        search.reports.forget(trial.number)
+    value = _tell(search, trial, outcome)
+    search.end(search.stop.update(value, outcome.metrics or {}))
     if search.bar.enabled:  # reading the best trial reads every trial: only for the bar
-        search.bar.update(_best_text(search.study))
+        search.bar.update(_best_text(search.study), pruned=outcome.pruned)
 
 
 def _run_here(search: Search, trial: optuna.Trial, spec: TrialSpec) -> None:
@@ -175,9 +215,10 @@ def _outcome(fut: Future[TrialOutcome]) -> TrialOutcome:
         return TrialOutcome(None, None, 0.0, error=f"{type(exc).__name__}: {exc}")
 
 
-def run_search(search: Search) -> None:
-    """Run trials until ``n_trials``, the deadline, or the sampler's stop; every trial
-    started here ends COMPLETE, PRUNED or FAIL, even when the loop is interrupted."""
+def run_search(search: Search) -> str | None:
+    """Run trials until ``n_trials``, the deadline, a stop rule or the sampler's stop;
+    every trial started here ends COMPLETE, PRUNED or FAIL, even when the loop is
+    interrupted. Returns why the search ended early (``None``: it ran ``n_trials``)."""
     running: dict[Future[TrialOutcome], optuna.Trial] = {}
     try:
         while True:
@@ -188,7 +229,7 @@ def run_search(search: Search) -> None:
                 else:
                     running[search.executor.submit(run_trial, spec)] = trial
             if not running:
-                return
+                return search.reason
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 _finish(search, running.pop(fut), _outcome(fut))

@@ -73,6 +73,18 @@ def _shown(text: str, limit: int = 80) -> str:
     return repr(f"{text[:half]} ... {text[-half:]}") + f" ({len(text)} characters)"
 
 
+def _dotted(node: ast.AST) -> str | None:
+    """``a`` or ``a.b.c`` as a metric name; ``None`` for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
 def _compile(node: ast.AST, text: str, names: set[str]) -> Evaluator:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         try:
@@ -83,8 +95,9 @@ def _compile(node: ast.AST, text: str, names: set[str]) -> Evaluator:
                 "for a float"
             ) from None
         return lambda m: value
-    if isinstance(node, ast.Name):
-        name = node.id
+    dotted = _dotted(node)
+    if dotted is not None:  # a metric name, dotted ones too (``f1.std`` of hf.folds)
+        name = dotted
         names.add(name)
         return lambda m: float(m[name])
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
@@ -202,6 +215,10 @@ class Expression:
         fn = _compile(_parse(self.text), text, names)
         object.__setattr__(self, "names", frozenset(names))
         object.__setattr__(self, "_fn", fn if names else _constant(fn, text))
+
+    def __reduce__(self) -> tuple[type[Expression], tuple[str]]:
+        """Pickled as its text (compiled again where it is loaded, e.g. in a worker)."""
+        return (Expression, (self.text,))
 
     def __call__(self, metrics: Mapping[str, Any]) -> float:
         _require(self.names, metrics, f"expression {_shown(self.text)}")

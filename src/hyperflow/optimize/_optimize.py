@@ -17,16 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import OptimizeError
 from hyperflow.core import Pipeline
+from hyperflow.optimize._fidelity import Fidelity, fidelity_pruner
 from hyperflow.optimize._loop import Search, run_search
 from hyperflow.optimize._objective import Objective
 from hyperflow.optimize._pool import TrialProgress, cpus, process_pool
 from hyperflow.optimize._recover import recover_abandoned
+from hyperflow.optimize._report import ReportService, build_pruner
 from hyperflow.optimize._sampler import build_sampler, open_storage
+from hyperflow.optimize._stop import StopSpec, StopTracker, StopWhen
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import CacheSpec, TrackSpec, TrialSpec
+from hyperflow.optimize._warm import WarmStart, enqueue_warm, warm_configs
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.pruners import BasePruner
     from optuna.samplers import BaseSampler
     from optuna.storages import BaseStorage
 
@@ -53,6 +58,10 @@ def optimize(
     cache: CacheSpec = None,
     track: TrackSpec = None,
     progress: bool | None = None,
+    pruner: str | BasePruner | None = None,
+    warm_start: WarmStart = None,
+    stop_when: StopSpec = None,
+    fidelity: Fidelity | None = None,
 ) -> Study:
     """Search ``pipeline.space`` for the config that optimizes ``objective``.
 
@@ -80,6 +89,20 @@ def optimize(
         timeout: stop starting new trials after this many seconds.
         cache, track: as in ``Pipeline.run``.
         progress: show a rich progress bar (default: only in a terminal).
+        pruner: stops unpromising trials from what their nodes report with
+            ``hf.report(value, step)``: ``"median"``, ``"hyperband"``,
+            ``"successive_halving"``, an Optuna pruner, or ``None`` (never prune; reports
+            of trials in this process are still kept as intermediate values).
+        warm_start: configs tried first: a study's name (its best complete trials, up to
+            ``WARM_TOP``, from ``storage`` or the store's database), tracked run ids (their
+            configs), or config dicts. A re-search after retraining starts from the best.
+        stop_when: a ``StopWhen`` (or a dict of its fields) that ends the search early:
+            no improvement in N trials, an objective reached, a time or cost budget.
+            ``Study.stop_reason`` says why a search ended early.
+        fidelity: a ``Fidelity(input, values)``: each trial runs at the first value of
+            that input, reports its objective, and runs at the next value only while the
+            pruner keeps it (default pruner then: ``"successive_halving"``, sized to the
+            values; ``"hyperband"`` likewise).
 
     Returns:
         A ``Study``: ``best``, ``trials``, ``pareto_front()``, ``trials_dataframe()``,
@@ -89,6 +112,9 @@ def optimize(
 
     goal = Objective.coerce(objective)
     fixed_cfg = _validated_fixed(pipeline, fixed)
+    if fidelity is not None:
+        inputs = {**(inputs or {}), fidelity.input: fidelity.values[-1]}
+        pruner = pruner or "successive_halving"
     metrics_out = _metrics_output(pipeline, metrics, keep, inputs)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler_obj, enqueue = build_sampler(sampler, seed, goal, pipeline, grid, fixed_cfg)
@@ -97,8 +123,18 @@ def optimize(
             raise OptimizeError("n_trials=None needs sampler='grid' (one trial per grid point)")
         n_trials = len(enqueue)
     name = study or f"{pipeline.name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    rules = _rules(stop_when, goal)
     storage_obj = open_storage(storage, study is not None)
-    result = _prepared_study(name, storage_obj, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
+    named = study is not None or storage is not None or not isinstance(warm_start, str)
+    warm = warm_configs(
+        warm_start, pipeline, storage_obj if named else open_storage(None, named=True), track
+    )
+    pruner_obj = (fidelity and fidelity_pruner(pruner, fidelity)) or build_pruner(pruner)
+    ostudy = _open_study(name, storage_obj, sampler_obj, pruner_obj, goal)
+    enqueue_warm(ostudy, warm, fixed_cfg)
+    result = _prepared_study(ostudy, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
+    own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
+    pool = executor or own_pool
     base = TrialSpec(
         pipeline=pipeline,
         inputs=dict(inputs or {}),
@@ -108,25 +144,58 @@ def optimize(
         cache=cache,
         track=track,
         tags={"hyperflow.study": name},
+        fidelity=fidelity,
+        rung_value=None if goal.multi else goal.expressions[0],
+        single_flight=pool is not None,
     )
-    own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
+    search = Search(
+        study=result,
+        base=base,
+        fixed=fixed_cfg,
+        n_trials=n_trials,
+        executor=pool,
+        parallel=_in_flight(pool, n_jobs),
+        deadline=None if timeout is None else time.monotonic() + timeout,
+        bar=TrialProgress(progress, n_trials, name),
+        stop=StopTracker(rules, goal.directions[0] == "maximize", _best_value(result)),
+    )
+    _run(search, own_pool, with_reports=pool is not None and pruner is not None)
+    return result
+
+
+def _run(search: Search, own_pool: Executor | None, *, with_reports: bool) -> None:
+    """Run the search (worker reports served when a pruner reads them); record why it
+    ended; shut down what it started."""
+    search.reports = ReportService() if with_reports else None
     try:
-        run_search(
-            Search(
-                study=result,
-                base=base,
-                fixed=fixed_cfg,
-                n_trials=n_trials,
-                executor=executor or own_pool,
-                parallel=_in_flight(executor or own_pool, n_jobs),
-                deadline=None if timeout is None else time.monotonic() + timeout,
-                bar=TrialProgress(progress, n_trials, name),
-            )
-        )
+        search.study.stop_reason = run_search(search)
+        search.ostudy.set_user_attr("hf_stop_reason", search.study.stop_reason)
     finally:
+        if search.reports is not None:
+            search.reports.close()
         if own_pool is not None:
             own_pool.shutdown(wait=True, cancel_futures=True)
-    return result
+
+
+def _rules(stop_when: StopSpec, goal: Objective) -> StopWhen | None:
+    """The stop rules; value rules need a single objective."""
+    rules = StopWhen.coerce(stop_when)
+    if rules is not None and goal.multi and (rules.no_improvement or rules.reached is not None):
+        raise OptimizeError(
+            "stop_when no_improvement / reached need a single objective; this one has "
+            f"{len(goal.directions)}: use seconds= or cost= budgets instead"
+        )
+    return rules
+
+
+def _best_value(study: Study) -> float | None:
+    """The study's best objective so far (single objective), for stop rules."""
+    if study.objective.multi or not study.earlier:
+        return None
+    try:
+        return study.best.value
+    except OptimizeError:
+        return None
 
 
 def _in_flight(pool: Executor | None, n_jobs: int) -> int:
@@ -137,18 +206,16 @@ def _in_flight(pool: Executor | None, n_jobs: int) -> int:
 
 
 def _prepared_study(
-    name: str,
-    storage: BaseStorage,
+    ostudy: optuna.Study,
     sampler: BaseSampler,
     objective: Objective,
     pipeline: Pipeline,
     enqueue: list[dict[str, Any]],
     fixed: dict[str, Any],
 ) -> Study:
-    """The study opened (abandoned trials recovered), tagged, and its grid points queued."""
+    """The opened study tagged, and its grid points queued."""
     import optuna
 
-    ostudy = _open_study(name, storage, sampler, objective)
     ostudy.set_user_attr("hf_pipeline", pipeline.name)
     ostudy.set_user_attr("hf_objective", repr(objective))
     result = Study(ostudy, objective, pipeline.name, earlier=_settled(ostudy))
@@ -185,9 +252,14 @@ def _metrics_output(
 
 
 def _open_study(
-    name: str, storage: BaseStorage, sampler: BaseSampler, objective: Objective
+    name: str,
+    storage: BaseStorage,
+    sampler: BaseSampler,
+    pruner: BasePruner,
+    objective: Objective,
 ) -> optuna.Study:
-    """Create the study, or load it when it exists with the same directions."""
+    """Create the study, or load it when it exists with the same directions (abandoned
+    trials recovered)."""
     import optuna
 
     directions = [optuna.study.StudyDirection[d.upper()] for d in objective.directions]
@@ -197,6 +269,7 @@ def _open_study(
             study_name=name,
             storage=storage,
             sampler=sampler,
+            pruner=pruner,
             directions=directions,
             load_if_exists=True,
         )

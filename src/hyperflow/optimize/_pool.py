@@ -68,6 +68,7 @@ class TrialProgress:
         self.enabled = console.is_terminal if enabled is None else enabled
         self.bar: Progress | None = None
         self.task: TaskID | None = None
+        self.pruned = 0
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -85,7 +86,11 @@ class TrialProgress:
             self.task = self.bar.add_task(escape(f"study {name}"), total=total, best="")
             self.bar.start()
 
-    def update(self, best: str) -> None:
+    def update(self, best: str, *, pruned: bool = False) -> None:
+        """One more trial finished; ``best`` is the best-so-far text, pruned ones counted."""
+        self.pruned += pruned
+        if self.pruned:
+            best = f"{best} · {self.pruned} pruned"
         if self.bar is not None and self.task is not None:
             self.bar.update(self.task, advance=1, best=best)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -95,6 +97,8 @@ class Study:
         objective: the ``hf.Objective`` it optimizes.
         optuna: the underlying ``optuna.Study`` for anything Optuna offers.
         earlier: trials the study held before the ``optimize()`` call that made this object.
+        stop_reason: why that call ended before ``n_trials`` (a ``stop_when`` rule, the
+            timeout, an exhausted sampler), ``None`` when it ran them all.
     """
 
     def __init__(
@@ -105,6 +109,7 @@ class Study:
         self.pipeline = pipeline
         self.name: str = optuna_study.study_name
         self.earlier = earlier
+        self.stop_reason: str | None = None
 
     def __repr__(self) -> str:
         return f"Study({self.name!r}, pipeline={self.pipeline!r}, trials={len(self.trials)})"
@@ -202,6 +207,49 @@ class Study:
                 _dominates(o.values or [], t.values or [], signs) for o in done if o is not t
             )
         ]
+
+    def importance(self, objective: int = 0, *, method: str = "fanova") -> dict[str, float]:
+        """How much of the objective's variation each config key explains (sums to 1).
+
+        Optuna's importance evaluators over the complete trials, most important first:
+        ``method="fanova"`` (functional ANOVA on a random forest) or ``"ped_anova"``
+        (fast; compares the top trials' parameter distribution with all trials').
+        Keys searched in only some trials (inside one variant) are left out.
+
+        Raises:
+            OptimizeError: fewer than two complete trials, or an unknown method.
+        """
+        import optuna
+
+        evaluators: dict[str, Callable[[], Any]] = {
+            "fanova": optuna.importance.FanovaImportanceEvaluator,
+            "ped_anova": optuna.importance.PedAnovaImportanceEvaluator,
+        }
+        if method not in evaluators:
+            raise OptimizeError(
+                f"unknown importance method {method!r}; use one of {', '.join(evaluators)}"
+            )
+        complete = self.optuna.get_trials(
+            deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
+        )
+        if len(complete) < 2:
+            raise OptimizeError(
+                f"study {self.name!r} has {len(complete)} complete trial(s); parameter "
+                "importance needs at least 2: run more trials"
+            )
+        evaluator = evaluators[method]()
+        lower = -self._signs()[objective]  # targets where lower is better (PED-ANOVA's view)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                found = evaluator.evaluate(
+                    self.optuna, target=lambda t: lower * t.values[objective]
+                )
+        except (RuntimeError, ValueError) as exc:  # e.g. no key common to every trial
+            raise OptimizeError(f"study {self.name!r}: no parameter importance: {exc}") from exc
+        total = sum(float(v) for v in found.values()) or 1.0
+        ranked = sorted(found.items(), key=lambda kv: -float(kv[1]))
+        return {str(k): float(v) / total for k, v in ranked}
 
     def _plot_trials(self, index: int = 0) -> list[dict[str, Any]]:
         """Trials for ``hf.viz``: infeasible ones are not counted as complete."""

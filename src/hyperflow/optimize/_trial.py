@@ -11,6 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from hyperflow._errors import NodeError
 from hyperflow.core import Pipeline
+from hyperflow.engine import single_flight
+from hyperflow.optimize._fidelity import Fidelity
+from hyperflow.optimize._objective import Expression
+from hyperflow.optimize._report import Reporter, reporting
 
 if TYPE_CHECKING:
     from hyperflow.engine import Cache
@@ -39,6 +43,8 @@ class TrialSpec:
         keep: extra outputs stored with the trial's tracked run.
         cache, track: as in ``Pipeline.run``.
         tags: tags of the trial's tracked run.
+        reporter: where ``hf.report`` calls of this trial go (``None``: nowhere).
+        fidelity: the input raised rung by rung (``None``: one run at ``inputs``).
     """
 
     pipeline: Pipeline
@@ -49,6 +55,10 @@ class TrialSpec:
     cache: CacheSpec = None
     track: TrackSpec = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    reporter: Reporter | None = None
+    fidelity: Fidelity | None = None
+    rung_value: Expression | None = None  # the objective, reported at each lower rung
+    single_flight: bool = False  # trials run side by side: compute shared misses once
 
 
 @dataclass
@@ -114,26 +124,44 @@ def _failure(exc: BaseException, run_id: str | None, t0: float) -> TrialOutcome:
     )
 
 
+def _report_rung(spec: TrialSpec, metrics: Mapping[str, float], step: int) -> None:
+    """Report a lower rung's objective; ``TrialPruned`` when the pruner stops the trial."""
+    if spec.rung_value is None or spec.reporter is None:
+        return
+    value = spec.rung_value(metrics)
+    if spec.reporter(value, step):
+        from optuna import TrialPruned
+
+        raise TrialPruned(f"pruned at fidelity {step} (objective {value:.6g})")
+
+
 def run_trial(spec: TrialSpec) -> TrialOutcome:
     """Run ``spec.pipeline`` at ``spec.config``; a failing pipeline returns its error, never
     raises."""
     t0 = time.perf_counter()
     tags = dict(spec.tags) if spec.tags and spec.track is not False else None
-    try:
-        result = spec.pipeline.run(
-            inputs=dict(spec.inputs),
-            config=dict(spec.config),
-            outputs=[spec.metrics, *spec.keep],
-            cache=spec.cache,
-            track=spec.track,
-            tags=tags,
-        )
-    except Exception as exc:  # reported back as the trial's failure
-        return _failure(exc, _run_id_of(exc), t0)
-    try:
-        metrics = _metrics_of(result[spec.metrics], spec.metrics)
-    except TypeError as exc:
-        return _failure(exc, result.run_id, t0)
+    rungs = spec.fidelity.steps() if spec.fidelity is not None else [(None, 0)]
+    run_id: str | None = None
+    for i, (value, step) in enumerate(rungs):
+        inputs = dict(spec.inputs)
+        if spec.fidelity is not None:
+            inputs[spec.fidelity.input] = value
+        try:
+            with reporting(spec.reporter), single_flight(spec.single_flight):
+                result = spec.pipeline.run(
+                    inputs=inputs,
+                    config=dict(spec.config),
+                    outputs=[spec.metrics, *spec.keep],
+                    cache=spec.cache,
+                    track=spec.track,
+                    tags=tags,
+                )
+            run_id = result.run_id
+            metrics = _metrics_of(result[spec.metrics], spec.metrics)
+            if i < len(rungs) - 1:
+                _report_rung(spec, metrics, step)
+        except Exception as exc:  # reported back as the trial's failure (or pruning)
+            return _failure(exc, _run_id_of(exc) or run_id, t0)
     return TrialOutcome(
         metrics,
         result.run_id,

@@ -25,6 +25,15 @@ from hyperflow.registry._api import (
     suite_results,
     versions,
 )
+from hyperflow.registry._card import card
+from hyperflow.registry._governance import (
+    acting_as,
+    audit_log,
+    describe,
+    documentation,
+    fairness_results,
+    record_fairness,
+)
 from hyperflow.registry._predictor import (
     ModelSource,
     PredictionInputError,
@@ -50,15 +59,22 @@ __all__ = [
     "SemVer",
     "StaticSource",
     "VersionStatus",
+    "acting_as",
     "archive",
+    "audit_log",
     "bump",
+    "card",
     "delete",
+    "describe",
+    "documentation",
+    "fairness_results",
     "get",
     "history",
     "load",
     "models",
     "parse_ref",
     "pipeline_code_version",
+    "record_fairness",
     "record_suite_result",
     "register",
     "remove_alias",

@@ -18,9 +18,11 @@ from hyperflow.registry._common import (
     parse_ref,
     pipeline_code_version,
 )
+from hyperflow.registry._governance import check_pickle, pickle_allowed_by_config, record_event
 from hyperflow.registry._predictor import Predictor
-from hyperflow.registry._register import RecomputedArtifactWarning, register
+from hyperflow.registry._register import SERIALIZATION_KEY, RecomputedArtifactWarning, register
 from hyperflow.registry._semver import SemVer
+from hyperflow.registry._signing import signing_key, verify_signature
 from hyperflow.store import (
     AliasMove,
     ArtifactStore,
@@ -86,7 +88,8 @@ def set_alias(
     """Point ``alias`` (e.g. ``production``) at ``version``; the move is recorded."""
     check_name(name)
     SemVer.parse(version)
-    return catalog_of(store).move_alias(name, alias, version, reason=reason, who=current_user())
+    move = catalog_of(store).move_alias(name, alias, version, reason=reason, who=current_user())
+    return _audited(move, name, store)
 
 
 def remove_alias(
@@ -99,7 +102,8 @@ def remove_alias(
             (which is virtual).
     """
     check_name(name)
-    return catalog_of(store).move_alias(name, alias, None, reason=reason, who=current_user())
+    move = catalog_of(store).move_alias(name, alias, None, reason=reason, who=current_user())
+    return _audited(move, name, store)
 
 
 def rollback(
@@ -108,9 +112,18 @@ def rollback(
     """Move ``alias`` back to its previous target (repeat to step further back)."""
     catalog = catalog_of(store)
     target = _rollback_target(catalog, name, alias)
-    return catalog.move_alias(
+    move = catalog.move_alias(
         name, alias, target, reason=reason or "rollback", rollback=True, who=current_user()
     )
+    return _audited(move, name, store)
+
+
+def _audited(move: AliasMove, name: str, store: StoreArg) -> AliasMove:
+    """Append the alias move to the audit log (``alias.set``/``rollback``/``remove``)."""
+    details = {"from": move.from_version, "to": move.to_version}
+    target = f"{name}@{move.alias}"
+    record_event(store, f"alias.{move.action.value}", target, details=details, reason=move.reason)
+    return move
 
 
 def _rollback_target(catalog: RegistryStore, name: str, alias: str) -> str:
@@ -138,17 +151,21 @@ def history(name: str, alias: str, *, store: StoreArg = None) -> list[AliasMove]
     return catalog_of(store).history(name, alias)
 
 
-def archive(name: str, version: str, *, store: StoreArg = None) -> None:
+def archive(name: str, version: str, *, reason: str | None = None, store: StoreArg = None) -> None:
     """Hide a version from ``latest`` and searches (it stays loadable by its version).
 
     Refused while an alias points at it (archived versions take no aliases).
     """
     catalog_of(store).set_status(name, version, VersionStatus.ARCHIVED)
+    record_event(store, "version.archive", f"{name}:{version}", reason=reason)
 
 
-def delete(name: str, version: str, *, store: StoreArg = None) -> None:
-    """Delete a version; refused while an alias points at it."""
+def delete(
+    name: str, version: str, *, reason: str | None = None, store: StoreArg = None
+) -> None:
+    """Delete a version; refused while an alias points at it. Recorded in the audit log."""
     catalog_of(store).delete_version(name, version)
+    record_event(store, "version.delete", f"{name}:{version}", reason=reason)
 
 
 def search(
@@ -183,16 +200,24 @@ def load(
     *,
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
+    allow_pickle: bool | None = None,
 ) -> Predictor:
     """Load a registered model as a ``Predictor`` (artifacts verified by hash first).
 
     Warns (``CodeVersionWarning``) when the importable predict pipeline's code
-    differs from the registered one.
+    differs from the registered one. Artifacts in a pickle format load only when
+    ``allow_pickle`` is true, or (``None``) when the version was registered with
+    ``allow_pickle`` (or before that choice was recorded) or the project allows it.
     """
     from hyperflow.store import deserialize
 
     name, _, alias = parse_ref(ref)
     mv = get(ref, store=store)
+    key = signing_key()
+    if key is not None:
+        verify_signature(
+            key, mv.ref, mv.name, mv.predict_ref, mv.code_version, mv.artifacts, mv.lineage
+        )
     obj = import_trusted_ref(mv.predict_ref)  # a row names code: allow-listed before import
     if not isinstance(obj, Pipeline):
         raise RegistryError(f"{mv.predict_ref!r} is a {type(obj).__name__}, not an hf.Pipeline")
@@ -205,6 +230,7 @@ def load(
         )
         log.warning(message)
         warnings.warn(message, CodeVersionWarning, stacklevel=2)
+    _check_load_pickle(mv, allow_pickle)
     art_store = get_artifact_store(artifact_store)
     bound = {
         a: deserialize(art_store.get(meta["digest"]), meta["format"])
@@ -213,6 +239,15 @@ def load(
     return Predictor(
         obj, bound, name=name, version=mv.version, alias=alias, code_version=mv.code_version
     )
+
+
+def _check_load_pickle(mv: ModelVersion, allow_pickle: bool | None) -> None:
+    if allow_pickle is None:
+        recorded = mv.lineage.get(SERIALIZATION_KEY)
+        # versions registered before the choice was recorded load as they did
+        allow_pickle = True if recorded is None else bool(recorded.get("allow_pickle"))
+        allow_pickle = allow_pickle or pickle_allowed_by_config()
+    check_pickle(mv.ref, mv.artifacts, allow_pickle, "refused to load")
 
 
 class RegistrySource:

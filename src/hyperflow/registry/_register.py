@@ -17,7 +17,9 @@ from hyperflow.registry._common import (
     pipeline_code_version,
     pipeline_nodes,
 )
+from hyperflow.registry._governance import check_pickle
 from hyperflow.registry._semver import Bump, SemVer, bump_part
+from hyperflow.registry._signing import SIGNATURE_KEY, sign_manifest, signing_key
 from hyperflow.store import (
     ArtifactStore,
     MetadataStore,
@@ -29,7 +31,7 @@ from hyperflow.store import (
     untracked_hint,
 )
 
-__all__ = ["RECOMPUTED_KEY", "RecomputedArtifactWarning", "register"]
+__all__ = ["RECOMPUTED_KEY", "SERIALIZATION_KEY", "RecomputedArtifactWarning", "register"]
 
 
 class RecomputedArtifactWarning(UserWarning):
@@ -38,6 +40,8 @@ class RecomputedArtifactWarning(UserWarning):
 
 
 RECOMPUTED_KEY = "recomputed_artifacts"
+#: lineage key: ``{"allow_pickle": bool}``, the registrant's choice for pickle formats
+SERIALIZATION_KEY = "serialization"
 
 def _predict_ref(predict: Pipeline | str) -> tuple[str, Pipeline]:
     if isinstance(predict, str):
@@ -131,6 +135,10 @@ def register(
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
     reference: Any = None,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    reason: str | None = None,
+    allow_pickle: bool | None = None,
 ) -> ModelVersion:
     """Register the artifacts of run ``run_id`` with an inference pipeline as a new version.
 
@@ -144,6 +152,12 @@ def register(
         train, inputs: to recompute artifacts the run did not store (at its recorded config);
             a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
             under ``recomputed_artifacts``.
+        intended_use, limitations: user-written documentation shown in the model card
+            (change it later with ``hf.registry.describe``).
+        reason: why, for the audit log (which records every registration).
+        allow_pickle: bind artifacts stored with pickle/joblib (loading them can run
+            code); default: ``[tool.hyperflow] allow_pickle`` or ``$HYPERFLOW_ALLOW_PICKLE``.
+            Refused otherwise (scikit-learn estimators are stored with skops).
 
     Returns:
         The new, immutable ``ModelVersion``.
@@ -161,8 +175,14 @@ def register(
         bound.update(_recompute(run, missing, train, inputs, art_store, meta))
         _note_recomputed(run.run_id, missing, lineage)
     lineage["artifacts"] = {a: v["digest"] for a, v in bound.items()}
+    lineage[SERIALIZATION_KEY] = {
+        "allow_pickle": check_pickle(name, bound, allow_pickle, "cannot register a version of")
+    }
     code = pipeline_code_version(pipeline)
     lineage["predict"] = {"ref": ref, "code_version": code}
+    key = signing_key()
+    if key is not None:
+        lineage[SIGNATURE_KEY] = sign_manifest(key, name, ref, code, bound)
     new = NewVersion(
         run_id=run.run_id,
         predict_ref=ref,
@@ -176,15 +196,22 @@ def register(
     )
     profile = _reference(reference, run, pipeline, artifacts, artifact_store)
     text = catalog.add_version(name, choose, new)
+    _save_profile(meta, name, text, profile)
+    log.info("registered %s:%s from run %s", name, text, run.run_id)
+    _record_registration(meta, name, text, new, intended_use, limitations, reason)
+    return catalog.get_version(name, text)
+
+
+def _save_profile(
+    meta: MetadataStore, name: str, version: str, profile: tuple[bytes, list[str], int] | None
+) -> None:
     if profile is not None:
         import time
 
         from hyperflow.store import ReferenceProfile, get_monitor_store
 
-        stored = ReferenceProfile(name, text, *profile, "register", time.time())
+        stored = ReferenceProfile(name, version, *profile, "register", time.time())
         get_monitor_store(meta).save_reference(stored)
-    log.info("registered %s:%s from run %s", name, text, run.run_id)
-    return catalog.get_version(name, text)
 
 
 def _reference(
@@ -194,6 +221,7 @@ def _reference(
     """Fit the reference profile through the top-level wiring (monitoring fits it)."""
     from hyperflow._reference_hook import fit_reference
     from hyperflow.store import deserialize, project_config
+    from hyperflow.store._serialize import PICKLE_FORMATS
 
     if reference is None:
         reference = project_config().get("reference")
@@ -206,10 +234,37 @@ def _reference(
                 f"reference={reference!r} is not an output of run {run.run_id} (outputs: "
                 f"{', '.join(sorted(run.artifacts)) or 'none'}); pass a DataFrame or keep it"
             )
+        if record.format in PICKLE_FORMATS:  # loading it could run code: never implicitly
+            raise RegistryError(
+                f"reference={reference!r} is stored with {record.format}; pass the rows as a "
+                "DataFrame instead (or store them as parquet)"
+            )
         data = get_artifact_store(artifact_store).get(record.digest)
         reference = deserialize(data, record.format)
     fields = [i for i in pipeline.inputs if i not in artifacts]
     return fit_reference(reference, fields)
+def _record_registration(
+    meta: MetadataStore,
+    name: str,
+    version: str,
+    new: NewVersion,
+    intended_use: str | None,
+    limitations: str | None,
+    reason: str | None,
+) -> None:
+    """Store the documentation given at registration and append the audit event."""
+    from hyperflow.registry._governance import actor, record_event
+
+    docs = {"intended_use": intended_use, "limitations": limitations}
+    fields = {k: v for k, v in docs.items() if v}
+    if fields:
+        meta.audit_store().set_documentation(name, version, fields, who=actor())
+    details = {
+        "run_id": new.run_id,
+        "predict": new.predict_ref,
+        "artifacts": {a: v["digest"] for a, v in new.artifacts.items()},
+    }
+    record_event(meta, "model.register", f"{name}:{version}", details=details, reason=reason)
 
 
 def _bind(

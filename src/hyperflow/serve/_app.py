@@ -311,9 +311,10 @@ def create_app(
             "rate_limit": rate_limit,
         },
     )
+    service = Service(resolve_source(model))
     context = _context(
-        Service(resolve_source(model)),
-        get_prediction_log(prediction_log),
+        service,
+        get_prediction_log(prediction_log, fields=service.predictor.schema.fields),
         max_batch_rows,
         tokens=(admin_token, api_token),
         feedback_ttl_s=feedback_ttl_s,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 import threading
 from typing import Any
 
@@ -26,6 +27,11 @@ _LATENCY_BUCKETS = (
 )
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 _MAX_CLASSES = 100
+
+
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _is_class_type(tp: Any) -> bool:
@@ -85,6 +91,7 @@ class ServeMetrics:
         self.log_pending = Gauge(
             "hyperflow_prediction_log_pending", "Predictions queued for the log", registry=r
         )
+        self._process_metrics(r)
         self._classes = _is_class_type(output_type)
         self._numeric = output_type is float
         self._seen: set[str] = set()
@@ -92,6 +99,21 @@ class ServeMetrics:
         self._children: dict[tuple[str, str, int], Any] = {}
         self._latency_children: dict[str, Any] = {}
         self._class_children: dict[str, Any] = {}
+
+    def _process_metrics(self, r: Any) -> None:
+        """CPU, memory, open files and GC of this process, and CPU seconds per prediction."""
+        from prometheus_client import GC_COLLECTOR, PROCESS_COLLECTOR, Gauge
+
+        for collector in (PROCESS_COLLECTOR, GC_COLLECTOR):
+            r.register(collector)
+        self.predicted = 0
+        start = _cpu_seconds()
+        cost = Gauge(
+            "hyperflow_cpu_seconds_per_prediction",
+            "Process CPU seconds (user + system) since start per prediction served",
+            registry=r,
+        )
+        cost.set_function(lambda: (_cpu_seconds() - start) / max(self.predicted, 1))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)
@@ -105,6 +127,7 @@ class ServeMetrics:
         lat.observe(seconds)
 
     def observe_predictions(self, values: list[Any]) -> None:
+        self.predicted += len(values)
         if self._classes:
             for v in values:
                 label = str(v)

@@ -11,10 +11,14 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   :func:`get_prediction_log`: the served-prediction log, written by serving;
 * :class:`RegistryStore` (:class:`SQLRegistryStore`, from ``store.registry_store()``):
   model versions, aliases and their history, written by the registry;
+* :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
+  append-only audit log, version documentation and fairness results;
 * :func:`parse_where`: the one filter language of every search.
 """
 
 from hyperflow.store._artifacts import FileArtifactStore
+from hyperflow.store._audit_base import DOC_FIELDS, AuditEvent, AuditStore, acting_as, actor
+from hyperflow.store._audit_sql import SQLAuditStore
 from hyperflow.store._base import (
     RUN_STATUSES,
     ArtifactRecord,
@@ -67,14 +71,22 @@ from hyperflow.store._registry_base import (
     VersionStatus,
 )
 from hyperflow.store._registry_sql import SQLRegistryStore
-from hyperflow.store._serialize import FORMATS, deserialize, serialize, type_name
+from hyperflow.store._serialize import (
+    FORMATS,
+    PICKLE_FORMATS,
+    deserialize,
+    serialize,
+    type_name,
+)
 from hyperflow.store._sql import SQLStore
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
     "DEFAULT_STORE_URL",
+    "DOC_FIELDS",
     "FORMATS",
     "HEAD",
+    "PICKLE_FORMATS",
     "RUN_STATUSES",
     "AlertEvent",
     "AlertRecord",
@@ -82,6 +94,8 @@ __all__ = [
     "AliasMove",
     "ArtifactRecord",
     "ArtifactStore",
+    "AuditEvent",
+    "AuditStore",
     "CheckRecord",
     "Condition",
     "FeedbackRecord",
@@ -100,11 +114,14 @@ __all__ = [
     "RegistryStore",
     "RunRecord",
     "RunStatus",
+    "SQLAuditStore",
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStore",
     "VersionStatus",
+    "acting_as",
+    "actor",
     "current_revision",
     "deserialize",
     "find_project_root",

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hyperflow.store._audit_base import AuditStore
     from hyperflow.store._registry_base import RegistryStore
 
 __all__ = [
@@ -195,12 +196,30 @@ class MetadataStore(abc.ABC):
         order_by: str | Sequence[str] | None = None,
         limit: int | None = None,
         parent_id: str | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
         """Runs matching a filter (see :func:`hyperflow.store.parse_where`), ordered.
 
         ``order_by`` items are fields like ``"metrics.f1"``; a leading ``-`` sorts
-        descending. The default order is newest first.
+        descending. The default order is newest first. ``offset`` skips that many
+        matching runs first (a page of a listing).
         """
+
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        where: str | None = None,
+        parent_id: str | None = None,
+        at_most: int | None = None,
+    ) -> int:
+        """How many runs ``search_runs`` would return with these filters and no limit.
+
+        With ``at_most``, counting stops there (a cheap "10,000+" for large filters).
+        """
+        found = self.search_runs(pipeline=pipeline, where=where, parent_id=parent_id,
+                                 limit=at_most)
+        return len(found)
 
     @abc.abstractmethod
     def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
@@ -242,6 +261,19 @@ class MetadataStore(abc.ABC):
         raise StoreError(
             f"the metadata store {self.url!r} keeps no model registry; use a SQL store "
             "(sqlite:///path.db or postgresql+psycopg://...) for hf.registry"
+        )
+
+
+    def audit_store(self) -> AuditStore:
+        """The audit log and governance records kept alongside these runs.
+
+        Raises ``StoreError`` for stores that keep none (the default).
+        """
+        from hyperflow._errors import StoreError
+
+        raise StoreError(
+            f"the metadata store {self.url!r} keeps no audit log; use a SQL store "
+            "(sqlite:///path.db or postgresql+psycopg://...)"
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -342,14 +342,32 @@ def default_prediction_log() -> PredictionLog:
     return SQLPredictionLog(None)
 
 
-def get_prediction_log(log: str | PredictionLog | None) -> PredictionLog:
+def get_prediction_log(
+    log: str | PredictionLog | None, *, fields: Iterable[str] | None = None
+) -> PredictionLog:
     """Resolve ``None`` (the default store), ``"memory://"`` (a new in-memory log),
-    a store URL, or an instance.
+    a store URL, or an instance; with the project's personal-data policy applied.
+
+    When the project configures ``[tool.hyperflow.predictions] fields = {...}``, the
+    log returned applies it to every record before writing (``PolicyPredictionLog``);
+    ``fields``, the served model's input names, are checked against the policy.
 
     Example:
         >>> type(get_prediction_log("memory://")).__name__
         'InMemoryPredictionLog'
     """
+    from hyperflow.store._log_policy import PolicyPredictionLog, project_log_policy
+
+    resolved = _resolve_log(log)
+    policy = project_log_policy()
+    if policy is None or not policy.fields or isinstance(resolved, PolicyPredictionLog):
+        return resolved
+    if fields is not None:
+        policy.check_fields(fields)
+    return PolicyPredictionLog(resolved, policy)
+
+
+def _resolve_log(log: str | PredictionLog | None) -> PredictionLog:
     if log is None:
         return default_prediction_log()
     if isinstance(log, PredictionLog):

@@ -12,6 +12,8 @@ __all__ = [
     "alias_history",
     "aliases",
     "artifacts",
+    "audit_log",
+    "fairness_results",
     "feedback",
     "latest_metrics",
     "metadata",
@@ -24,6 +26,7 @@ __all__ = [
     "runs",
     "suite_results",
     "tags",
+    "version_docs",
     "version_metrics",
     "version_tags",
 ]
@@ -234,4 +237,39 @@ feedback = sa.Table(
     sa.Column("request_id", sa.String(64), primary_key=True),
     sa.Column("ground_truth", sa.Text, nullable=False),  # JSON
     sa.Column("timestamp", sa.Float, nullable=False),
+)
+
+# -- governance (revision 0007): append-only audit log, version documentation, fairness -------
+audit_log = sa.Table(
+    "hf_audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("who", sa.String(250), nullable=False),
+    sa.Column("action", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(500), nullable=False, index=True),
+    sa.Column("details", sa.Text, nullable=False),  # JSON object
+    sa.Column("reason", sa.Text, nullable=True),
+)
+
+version_docs = sa.Table(
+    "hf_version_docs",
+    metadata,
+    sa.Column("name", KEY, primary_key=True),
+    sa.Column("version", sa.String(128), primary_key=True),
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("updated_by", sa.String(250), nullable=True),
+)
+
+fairness_results = sa.Table(
+    "hf_fairness_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", KEY, nullable=False),
+    sa.Column("version", sa.String(128), nullable=False),
+    sa.Column("result", sa.Text, nullable=False),  # hf.testing.FairnessResult JSON
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_hf_fairness_results_version", "name", "version", "id"),
 )

@@ -6,13 +6,20 @@ format         used for
 ``bytes``      ``bytes`` / ``bytearray``, stored as is
 ``json``       JSON values that round-trip exactly (str, numbers, lists, dicts)
 ``npy``        numpy arrays without Python objects (``allow_pickle=False``)
-``parquet``    pandas DataFrames (string column names)
-``joblib``     scikit-learn estimators (and other numpy-heavy objects)
+``parquet``    pandas DataFrames (string column names) where pyarrow is installed
+               (the ``parquet`` extra); without it they are pickled, exactly
+``skops``      scikit-learn estimators, with ``skops`` installed (``hyperflow[governance]``)
+               and when every type in them is on skops' trusted allow-list or is a
+               class of the project's own modules
+``joblib``     other scikit-learn objects (and without skops)
 ``pickle``     anything else (cloudpickle, so lambdas and closures work)
 =============  ============================================================
 
-Pickle-based formats run code when loaded; the artifact store verifies the
-sha256 of the bytes before :func:`deserialize` is ever called.
+Pickle-based formats (:data:`PICKLE_FORMATS`) run code when loaded; the artifact
+store verifies the sha256 of the bytes before :func:`deserialize` is ever called,
+and the registry loads them only where the user opted in (``allow_pickle``).
+``skops`` loads only types on its allow-list and the project's own classes: a forged
+``skops`` blob naming any other type is refused before anything is built.
 
 The format is part of the stored (and so of the hashed) bytes: :func:`serialize`
 prefixes the payload with ``b"\\x00hyperflow:<format>\\n"``, and
@@ -33,9 +40,19 @@ from typing import Any
 
 from hyperflow._errors import IntegrityError, StoreError
 
-__all__ = ["FORMATS", "deserialize", "format_tag", "serialize", "type_name"]
+__all__ = [
+    "FORMATS",
+    "PICKLE_FORMATS",
+    "deserialize",
+    "format_tag",
+    "has_pyarrow",
+    "serialize",
+    "type_name",
+]
 
-FORMATS = ("bytes", "json", "npy", "parquet", "joblib", "pickle")
+FORMATS = ("bytes", "json", "npy", "parquet", "skops", "joblib", "pickle")
+#: Formats whose loading may run arbitrary code (opt-in for registered models).
+PICKLE_FORMATS = ("joblib", "pickle")
 _TAG = b"\x00hyperflow:"
 _TAG_MAX = len(_TAG) + max(len(f) for f in FORMATS) + 1
 
@@ -86,6 +103,15 @@ def _same_types(a: Any, b: Any) -> bool:
     return True
 
 
+def has_pyarrow() -> bool:
+    """True when pyarrow imports (the ``parquet`` extra): DataFrames are stored as Parquet."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def serialize(obj: Any) -> tuple[bytes, str]:
     """Encode ``obj`` and name the format used; the bytes start with the format's tag.
 
@@ -113,7 +139,9 @@ def _encode(obj: Any) -> tuple[bytes, str]:
     if mod == "pandas":
         import pandas as pd
 
-        if isinstance(obj, pd.DataFrame) and all(isinstance(c, str) for c in obj.columns):
+        parquet = has_pyarrow()  # else pickled: exact too
+        frame = isinstance(obj, pd.DataFrame)
+        if parquet and frame and all(isinstance(c, str) for c in obj.columns):
             buf = io.BytesIO()
             try:
                 obj.to_parquet(buf)
@@ -126,6 +154,9 @@ def _encode(obj: Any) -> tuple[bytes, str]:
         if data is not None:
             return data, "json"
     if mod == "sklearn":
+        data = _skops(obj)
+        if data is not None:
+            return data, "skops"
         import joblib
 
         buf = io.BytesIO()
@@ -140,6 +171,35 @@ def _encode(obj: Any) -> tuple[bytes, str]:
             f"cannot serialize a {type_name(obj)} as an artifact: {exc}; store a picklable "
             "value (or its state) instead"
         ) from exc
+
+
+def _skops(obj: Any) -> bytes | None:
+    """``obj`` in skops' format when skops is installed and trusts every type in it."""
+    try:
+        import skops.io as sio
+    except ImportError:
+        return None
+    try:
+        data: bytes = sio.dumps(obj)
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception:  # a type skops cannot persist: joblib instead
+        return None
+    return None if _outside_project(untrusted) else data
+
+
+def _outside_project(types: list[str]) -> list[str]:
+    """The type names of ``types`` whose module is not one of the project's trusted modules.
+
+    The project's own classes (e.g. a featurizer inside a scikit-learn pipeline) are
+    trusted like its predict pipeline is: their code is imported from the project
+    either way (see ``hyperflow._refs.trusted_modules``).
+    """
+    if not types:
+        return []
+    from hyperflow._refs import trusted_modules
+
+    allowed = tuple(f"{name}." for name in trusted_modules())
+    return [t for t in types if not t.startswith(allowed)]
 
 
 def deserialize(data: bytes, fmt: str) -> Any:
@@ -173,7 +233,14 @@ def _decode(data: bytes | memoryview, fmt: str) -> Any:
     if fmt == "parquet":
         import pandas as pd
 
+        if not has_pyarrow():
+            raise StoreError(
+                "this artifact is a Parquet table, and reading it needs pyarrow: "
+                "pip install 'hyperflow[parquet]'"
+            )
         return pd.read_parquet(io.BytesIO(data))
+    if fmt == "skops":
+        return _load_skops(bytes(data))
     if fmt == "joblib":
         import joblib
 
@@ -181,3 +248,23 @@ def _decode(data: bytes | memoryview, fmt: str) -> Any:
     import cloudpickle
 
     return cloudpickle.loads(data)
+
+
+def _load_skops(data: bytes) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise StoreError(
+            "this artifact is stored with skops; install it: pip install 'hyperflow[governance]'"
+        ) from exc
+    untrusted = sio.get_untrusted_types(data=data)
+    outside = _outside_project(untrusted)
+    if outside:
+        raise IntegrityError(
+            f"the skops artifact names types outside skops' trusted allow-list and outside "
+            f"this project's modules ({outside}); refused, nothing was built: hyperflow "
+            "stores only such types as skops, so the bytes were not written by hyperflow for "
+            "this project (run from the project folder, or name the module in "
+            "HYPERFLOW_TRUSTED_MODULES if you trust it)"
+        )
+    return sio.loads(data, trusted=untrusted)

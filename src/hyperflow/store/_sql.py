@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from hyperflow._errors import StoreError
 from hyperflow.store import _schema as S
+from hyperflow.store._audit_base import AuditStore
 from hyperflow.store._base import (
     ArtifactRecord,
     MetadataStore,
@@ -207,6 +208,12 @@ class SQLStore(MetadataStore):
 
             self._registry = SQLRegistryStore(self)
         return self._registry
+
+    def audit_store(self) -> AuditStore:
+        """The audit log and governance records in this database (a ``SQLAuditStore``)."""
+        from hyperflow.store._audit_sql import SQLAuditStore
+
+        return SQLAuditStore(self)
 
     def transaction(self) -> AbstractContextManager[sa.Connection]:
         """A write transaction for the store package's other tables (the prediction log).
@@ -404,20 +411,32 @@ class SQLStore(MetadataStore):
         order_by: str | Sequence[str] | None = None,
         limit: int | None = None,
         parent_id: str | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
         cols = [c for c in S.runs.c if c.name != "lineage"]
-        stmt = sa.select(*cols)
-        if pipeline is not None:
-            stmt = stmt.where(S.runs.c.pipeline == pipeline)
-        if parent_id is not None:
-            stmt = stmt.where(S.runs.c.parent_id == parent_id)
-        if where:
-            stmt = stmt.where(compile_where(parse_where(where)))
+        stmt = _filtered(sa.select(*cols), pipeline, where, parent_id)
         stmt = stmt.order_by(*compile_order(order_by))
         if limit is not None:
             stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
         with self.engine.connect() as conn:
             return run_records(conn, conn.execute(stmt).all())
+
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        where: str | None = None,
+        parent_id: str | None = None,
+        at_most: int | None = None,
+    ) -> int:
+        stmt = _filtered(sa.select(sa.func.count()).select_from(S.runs), pipeline, where, parent_id)
+        if at_most is not None:
+            inner = _filtered(sa.select(S.runs.c.run_id), pipeline, where, parent_id)
+            stmt = sa.select(sa.func.count()).select_from(inner.limit(at_most).subquery())
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def find_run_ids(self, prefix: str, *, limit: int = 10) -> list[str]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -464,3 +483,14 @@ class SQLStore(MetadataStore):
         )
         with self.engine.connect() as conn:
             return run_records(conn, conn.execute(stmt).all())
+
+
+def _filtered(stmt: Any, pipeline: str | None, where: str | None, parent_id: str | None) -> Any:
+    """``stmt`` over ``hf_runs`` narrowed to a pipeline, a parent and a filter."""
+    if pipeline is not None:
+        stmt = stmt.where(S.runs.c.pipeline == pipeline)
+    if parent_id is not None:
+        stmt = stmt.where(S.runs.c.parent_id == parent_id)
+    if where:
+        stmt = stmt.where(compile_where(parse_where(where)))
+    return stmt

@@ -7,6 +7,7 @@ perturbation must move the output one way), grouped in a :class:`Suite` and
 run against any predictor. Perturbations live in :mod:`hyperflow.testing.perturb`.
 Data validation on pandera: :func:`infer_schema` and :func:`validate`. Model
 sanity: :func:`check_output`, :func:`loss_decreases`, :func:`overfits_tiny_batch`.
+Fairness across groups (Fairlearn): :func:`fairness`.
 
 Example:
     >>> import pandas as pd
@@ -29,6 +30,7 @@ from hyperflow.testing._behaviour import (
     Invariance,
     MinimumFunctionality,
 )
+from hyperflow.testing._fairness import FairnessResult, GroupMetrics, fairness
 from hyperflow.testing._predict import from_sklearn
 from hyperflow.testing._result import Failure, SuiteResult, TestResult
 from hyperflow.testing._sanity import (
@@ -44,6 +46,8 @@ __all__ = [
     "BehaviourTest",
     "Directional",
     "Failure",
+    "FairnessResult",
+    "GroupMetrics",
     "Invariance",
     "MinimumFunctionality",
     "SanityResult",
@@ -53,6 +57,7 @@ __all__ = [
     "assert_suite",
     "check_output",
     "directional",
+    "fairness",
     "from_sklearn",
     "infer_schema",
     "invariance",

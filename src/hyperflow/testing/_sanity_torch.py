@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,9 +36,26 @@ def _needs(loss_fn: Any, optimizer: Any, what: str) -> None:
         )
 
 
-def _tensor(x: Any) -> Any:
+def _placement(model: Any) -> tuple[Any, Any]:
+    """The device and floating dtype of the model's first parameter (or buffer), or Nones."""
+    for t in itertools.chain(model.parameters(), model.buffers()):
+        return t.device, (t.dtype if t.is_floating_point() else None)
+    return None, None
+
+
+def _tensor(x: Any, model: Any) -> Any:
+    """``x`` as a tensor on the model's device: NumPy arrays and pandas objects are moved
+    there (floating ones in the model's floating dtype); tensors are used as they are."""
     torch = _torch()
-    return x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+    if isinstance(x, torch.Tensor):
+        return x
+    if hasattr(x, "to_numpy"):  # pandas
+        x = x.to_numpy(copy=True)
+    t = torch.as_tensor(x)
+    device, dtype = _placement(model)
+    if dtype is not None and t.is_floating_point():
+        t = t.to(dtype)
+    return t if device is None else t.to(device)
 
 
 def check_output(
@@ -46,7 +64,7 @@ def check_output(
     torch = _torch()
     model.eval()
     with torch.no_grad():
-        out = model(_tensor(X))
+        out = model(_tensor(X, model))
     got = tuple(out.shape)
     problems = []
     if shape is not None and not shape_ok(got, tuple(shape)):
@@ -55,7 +73,7 @@ def check_output(
         problems.append(f"shape {got} has no batch dimension of {len(X)}")
     if dtype is not None and out.dtype != dtype:
         problems.append(f"dtype {out.dtype} != expected {dtype}")
-    if out.is_floating_point() and not bool(torch.isfinite(out).all()):
+    if out.is_floating_point() and not out.is_meta and not bool(torch.isfinite(out).all()):
         problems.append("outputs contain NaN or infinite values")
     message = "; ".join(problems) or f"outputs of shape {got}, dtype {out.dtype}"
     return SanityResult(
@@ -80,7 +98,7 @@ def loss_decreases(
     model: Any, X: Any, y: Any, loss_fn: Any, optimizer: Any, steps: int, rtol: float
 ) -> SanityResult:
     _needs(loss_fn, optimizer, "loss_decreases")
-    X, y = _tensor(X), _tensor(y)
+    X, y = _tensor(X, model), _tensor(y, model)
     model.train()
     before = _loss(model, X, y, loss_fn)
     for _ in range(steps):
@@ -98,7 +116,7 @@ def overfits(
     model: Any, X: Any, y: Any, loss_fn: Any, optimizer: Any, max_steps: int, ratio: float
 ) -> SanityResult:
     _needs(loss_fn, optimizer, "overfits_tiny_batch")
-    X, y = _tensor(X), _tensor(y)
+    X, y = _tensor(X, model), _tensor(y, model)
     model.train()
     start = _loss(model, X, y, loss_fn)
     target = ratio * start

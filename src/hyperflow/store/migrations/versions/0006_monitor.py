@@ -1,14 +1,14 @@
 """Monitoring: reference profiles, checks (one per target and window), alerts and events.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,13 @@
+"""Deployment bundles: ``build`` a registered model into a folder that runs anywhere.
+
+A bundle (``hyperflow build NAME@ALIAS --out DIR``) holds the model's artifacts
+with a sha256 manifest and lineage, the predict pipeline's modules, a pinned
+``requirements.txt``, a ``Dockerfile``, Kubernetes manifests with a
+``kustomization.yaml``, a Grafana dashboard, Prometheus alert rules and a README.
+``bundle_app(DIR)`` is the ASGI app it serves (``uvicorn`` from the bundle).
+"""
+
+from hyperflow.deploy._build import Bundle, build
+from hyperflow.deploy._runtime import bundle_app, bundle_predictor, read_bundle
+
+__all__ = ["Bundle", "build", "bundle_app", "bundle_predictor", "read_bundle"]

@@ -1,0 +1,112 @@
+"""The few charts ``hyperflow.viz`` does not draw: metric step curves and a Pareto scatter.
+
+Same look as the viz plots (SVG strings, every text escaped); the rest comes from viz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from hyperflow.viz import nice_ticks
+
+__all__ = ["line_chart", "scatter_chart"]
+
+W, H = 640.0, 300.0
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64.0, W - 24, 36.0, H - 40
+_COLORS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
+
+
+def _f(v: float) -> str:
+    s = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s == "-0" else s
+
+
+def _scale(lo: float, hi: float, a: float, b: float) -> tuple[float, float, float, float]:
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return lo, hi, a, b
+
+
+def _map(v: float, s: tuple[float, float, float, float]) -> float:
+    lo, hi, a, b = s
+    return a + (v - lo) / (hi - lo) * (b - a)
+
+
+def _axes(xs: tuple[float, float, float, float], ys: tuple[float, float, float, float],
+          xlabel: str, ylabel: str) -> list[str]:
+    parts = [
+        f'<line x1="{_LEFT}" y1="{_BOTTOM}" x2="{_RIGHT}" y2="{_BOTTOM}" stroke="#999"/>',
+        f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_BOTTOM}" stroke="#999"/>',
+    ]
+    for t in nice_ticks(xs[0], xs[1]):
+        x = _map(t, xs)
+        parts.append(f'<text x="{_f(x)}" y="{_BOTTOM + 16}" font-size="10" '
+                     f'text-anchor="middle">{t:.6g}</text>')
+    for t in nice_ticks(ys[0], ys[1]):
+        y = _map(t, ys)
+        parts.append(f'<line x1="{_LEFT}" y1="{_f(y)}" x2="{_RIGHT}" y2="{_f(y)}" '
+                     f'stroke="#eee"/><text x="{_LEFT - 6}" y="{_f(y + 3)}" font-size="10" '
+                     f'text-anchor="end">{t:.6g}</text>')
+    parts.append(f'<text x="{(_LEFT + _RIGHT) / 2}" y="{H - 8}" font-size="11" '
+                 f'text-anchor="middle">{escape(xlabel)}</text>')
+    parts.append(f'<text x="14" y="{(_TOP + _BOTTOM) / 2}" font-size="11" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {(_TOP + _BOTTOM) / 2})">{escape(ylabel)}</text>')
+    return parts
+
+
+def _svg(title: str, parts: list[str], cls: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{cls}" viewBox="0 0 {W:g} {H:g}" '
+        f'width="{W:g}" height="{H:g}" font-family="sans-serif" role="img">'
+        f"<title>{escape(title)}</title>"
+        f'<text x="{_LEFT}" y="20" font-size="13" font-weight="600">{escape(title)}</text>'
+        + "".join(parts) + "</svg>"
+    )
+
+
+def line_chart(
+    title: str, series: Sequence[tuple[str, Sequence[tuple[float, float]]]], xlabel: str = "step"
+) -> str:
+    """Step curves: one polyline per ``(label, [(step, value), ...])`` series."""
+    points = [p for _, pts in series for p in pts]
+    if not points:
+        return ""
+    xs = _scale(min(p[0] for p in points), max(p[0] for p in points), _LEFT, _RIGHT)
+    ys = _scale(min(p[1] for p in points), max(p[1] for p in points), _BOTTOM, _TOP)
+    parts = _axes(xs, ys, xlabel, title)
+    for i, (label, pts) in enumerate(series):
+        color = _COLORS[i % len(_COLORS)]
+        coords = " ".join(f"{_f(_map(x, xs))},{_f(_map(y, ys))}" for x, y in pts)
+        parts.append(f'<polyline class="hf-curve" points="{coords}" fill="none" '
+                     f'stroke="{color}" stroke-width="2"><title>{escape(label)}</title></polyline>')
+        if len(pts) == 1:
+            x, y = pts[0]
+            parts.append(f'<circle cx="{_f(_map(x, xs))}" cy="{_f(_map(y, ys))}" r="3" '
+                         f'fill="{color}"/>')
+    return _svg(title, parts, "hf-line-chart")
+
+
+def scatter_chart(
+    title: str,
+    points: Sequence[tuple[float, float, str]],
+    front: Sequence[tuple[float, float, str]],
+    labels: tuple[str, str],
+) -> str:
+    """Points ``(x, y, label)`` in grey, the Pareto ``front`` on top in colour and joined."""
+    every = [*points, *front]
+    if not every:
+        return ""
+    xs = _scale(min(p[0] for p in every), max(p[0] for p in every), _LEFT, _RIGHT)
+    ys = _scale(min(p[1] for p in every), max(p[1] for p in every), _BOTTOM, _TOP)
+    parts = _axes(xs, ys, labels[0], labels[1])
+    for x, y, label in points:
+        parts.append(f'<circle class="hf-point" cx="{_f(_map(x, xs))}" cy="{_f(_map(y, ys))}" '
+                     f'r="2.5" fill="#9ca3af"><title>{escape(label)}</title></circle>')
+    ordered = sorted(front)
+    coords = " ".join(f"{_f(_map(x, xs))},{_f(_map(y, ys))}" for x, y, _ in ordered)
+    parts.append(f'<polyline points="{coords}" fill="none" stroke="#dc2626" stroke-width="1.5"/>')
+    for x, y, label in ordered:
+        parts.append(f'<circle class="hf-pareto" cx="{_f(_map(x, xs))}" cy="{_f(_map(y, ys))}" '
+                     f'r="4" fill="#dc2626"><title>{escape(label)}</title></circle>')
+    return _svg(title, parts, "hf-scatter-chart")
