@@ -36,7 +36,8 @@ def _listening_socket() -> socket.socket:
 
 
 def _start_server(ref: str, sock: socket.socket) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
+    paths = [str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
     cmd = [sys.executable, "-m", "hyperflow", "serve", ref, "--fd", str(sock.fileno())]
     cmd += ["--no-access-log"]  # the replay below sends thousands of requests
     return subprocess.Popen(
