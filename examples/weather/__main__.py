@@ -5,7 +5,8 @@
 3. register the best trial's model as ``weather`` and promote it to ``production``;
 4. serve ``weather@production`` in a background process (``python -m hyperflow serve``);
 5. replay the held-out 2014–2015 days as live traffic over HTTP, with feedback;
-6. print a summary and stop the server (the prediction log is flushed on shutdown).
+6. stop the server (the prediction log is flushed on shutdown), check the traffic against
+   the reference profile stored with the version, alert a local webhook, print a summary.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _listening_socket() -> socket.socket:
 
 
 def _start_server(ref: str, sock: socket.socket) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
+    paths = [str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
     cmd = [sys.executable, "-m", "hyperflow", "serve", ref, "--fd", str(sock.fileno())]
     cmd += ["--no-access-log"]  # the replay below sends thousands of requests
     return subprocess.Popen(
@@ -65,6 +67,11 @@ def _wait_ready(client: object, proc: subprocess.Popen[bytes], timeout: float = 
             pass
         time.sleep(0.2)
     raise RuntimeError("the server did not become ready within 60 s")
+
+
+def _training_rows() -> object:
+    days = raw_data()
+    return days[days["date"] < "2014-01-01"]
 
 
 def main() -> None:
@@ -115,6 +122,7 @@ def main() -> None:
         artifacts=["model"],
         bump="minor",
         description="best of the demo study",
+        reference=_training_rows(),  # the drift reference profile, stored with the version
     )
     hf.registry.set_alias("weather", "production", mv.version, reason="demo: best trial")
     console.print(f"registered weather:{mv.version} (run {mv.run_id}) -> production")
@@ -156,7 +164,12 @@ def main() -> None:
             proc.kill()
         sock.close()
 
-    # 6. summary
+    # 6. monitor: one check of the replayed window, alerts to a local webhook receiver
+    from examples.weather.monitoring import check_traffic
+
+    checked, alerts = check_traffic(len(latencies))
+
+    # 7. summary
     served = len(latencies)
     logged = hf.predictions.search("weather", version=mv.version)
     summary = Table(title="weather: notebook to production", show_header=False)
@@ -179,6 +192,28 @@ def main() -> None:
         f"{int(logged['ground_truth'].notna().sum()) if 'ground_truth' in logged else 0})",
     )
     summary.add_row("metrics endpoint", f"{metrics_text.count(chr(10))} Prometheus lines")
+    f = checked.figures
+    summary.add_row(
+        "monitor: live accuracy (95% CI)",
+        f"{f.get('metrics.accuracy', float('nan')):.3f} ({f.get('metrics.accuracy_low', 0):.3f}"
+        f"–{f.get('metrics.accuracy_high', 0):.3f}), feedback coverage "
+        f"{f.get('feedback.coverage', 0):.0%}",
+    )
+    summary.add_row(
+        "monitor: drift",
+        f"target drifted: {bool(f.get('drift.target'))}; input columns drifted "
+        f"{f.get('drift.count', 0)}/{f.get('drift.columns', 0)}: "
+        + ", ".join(
+            f"{t['column']} ({t['test']} {t['score']:.3g})"
+            for t in f.get("drift.top", []) if t["drifted"]
+        ),
+    )
+    for alert in alerts:
+        summary.add_row(
+            "alert at the webhook",
+            f"{alert['severity']}: {alert['rule']} {alert['status']}: {alert['when']} "
+            f"(version {alert['cause']['version']}, run {alert['cause'].get('run_id')})",
+        )
     summary.add_row("demo wall time", f"{time.perf_counter() - t_start:.1f} s")
     console.print(summary)
 

@@ -15,6 +15,9 @@ Keys (all optional)::
 
     [tool.hyperflow.inputs]                        # default inputs of the train pipeline
     [tool.hyperflow.optimize]                      # trials, sampler, seed, n_jobs, study
+    reference = "train_rows"                       # run output profiled for drift on register
+    [tool.hyperflow.monitor]                       # windows, schedule, channels (hf.monitor)
+    [[tool.hyperflow.alerts]]                      # alert rules (hf.monitor)
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class Project:
 
 
 _STR, _INT, _STRS, _TABLE = "a string", "an integer", "a list of strings", "a table"
+_TABLES = "an array of tables"
 _SCHEMA: dict[str, str] = {
     "name": _STR,
     "train": _STR,
@@ -88,6 +92,9 @@ _SCHEMA: dict[str, str] = {
     "optimize": _TABLE,
     "store": _STR,
     "artifacts": _STR,
+    "reference": _STR,
+    "monitor": _TABLE,
+    "alerts": _TABLES,
 }
 _OPTIMIZE: dict[str, str] = {
     "trials": _INT,
@@ -104,6 +111,8 @@ def _fits(value: Any, expected: str) -> bool:
         return isinstance(value, str)
     if expected == _INT:
         return isinstance(value, int) and not isinstance(value, bool)
+    if expected == _TABLES:
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
     if expected == _STRS:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     return isinstance(value, dict)
@@ -153,6 +162,14 @@ def load_project(start: str | os.PathLike[str] | None = None) -> Project:
     file, table = config_file(root)
     _check_table(cfg, _SCHEMA, f"[{table}]" if table else "the top level", file)
     _check_table(cfg.get("optimize", {}), _OPTIMIZE, f"[{table}.optimize]".replace("[.", "["), file)
+    if "monitor" in cfg or "alerts" in cfg:
+        from hyperflow._errors import ConfigError
+        from hyperflow.monitor._config import from_tables
+
+        try:
+            from_tables(dict(cfg.get("monitor", {})), list(cfg.get("alerts", [])), str(file))
+        except ConfigError as exc:
+            raise ProjectError(str(exc)) from None
     direction = str(cfg.get("direction", "maximize"))
     if direction not in ("maximize", "minimize"):
         raise ProjectError(

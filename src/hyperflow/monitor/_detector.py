@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -263,8 +263,11 @@ class DriftDetector:
                 r.severity = r.score / r.threshold if r.threshold > 0 else float(r.drifted)
 
     # ------------------------------------------------------------ save/load
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted state by value (``.npz`` of arrays and JSON; no pickle)."""
+    def save(self, path: str | Path | BinaryIO) -> Path | None:
+        """Write the fitted state by value (``.npz`` of arrays and JSON; no pickle).
+
+        ``path`` may be an open binary file; then nothing is returned.
+        """
         if self.profiles_ is None:
             raise MonitorError("only a fitted DriftDetector can be saved; call fit() first.")
         params = {k: v for k, v in vars(self).items() if k != "profiles_"}
@@ -283,16 +286,20 @@ class DriftDetector:
             )
             arrays[f"sample_{i}"] = p.sample
             arrays[f"vectors_{i}"] = p.vectors
+        arrays["meta"] = np.array(json.dumps(meta))
+        if not isinstance(path, str | Path):
+            np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+            return None
         path = Path(path)
         with path.open("wb") as fh:
-            arrays["meta"] = np.array(json.dumps(meta))
             np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> DriftDetector:
-        """Read a detector written by :meth:`save`."""
-        with np.load(Path(path), allow_pickle=False) as data:
+    def load(cls, path: str | Path | BinaryIO) -> DriftDetector:
+        """Read a detector written by :meth:`save` (a path or an open binary file)."""
+        source = Path(path) if isinstance(path, str | Path) else path
+        with np.load(source, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             if meta.get("format") != _FORMAT:
                 raise MonitorError(f"{path} is not a saved DriftDetector (format {_FORMAT}).")

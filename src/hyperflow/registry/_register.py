@@ -134,6 +134,7 @@ def register(
     inputs: Mapping[str, Any] | None = None,
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
+    reference: Any = None,
     intended_use: str | None = None,
     limitations: str | None = None,
     reason: str | None = None,
@@ -193,12 +194,55 @@ def register(
         description=description,
         created_by=current_user(),
     )
+    profile = _reference(reference, run, pipeline, artifacts, artifact_store)
     text = catalog.add_version(name, choose, new)
+    _save_profile(meta, name, text, profile)
     log.info("registered %s:%s from run %s", name, text, run.run_id)
     _record_registration(meta, name, text, new, intended_use, limitations, reason)
     return catalog.get_version(name, text)
 
 
+def _save_profile(
+    meta: MetadataStore, name: str, version: str, profile: tuple[bytes, list[str], int] | None
+) -> None:
+    if profile is not None:
+        import time
+
+        from hyperflow.store import ReferenceProfile, get_monitor_store
+
+        stored = ReferenceProfile(name, version, *profile, "register", time.time())
+        get_monitor_store(meta).save_reference(stored)
+
+
+def _reference(
+    reference: Any, run: RunRecord, pipeline: Pipeline, artifacts: Sequence[str],
+    artifact_store: ArtifactStore | str | None,
+) -> tuple[bytes, list[str], int] | None:
+    """Fit the reference profile through the top-level wiring (monitoring fits it)."""
+    from hyperflow._reference_hook import fit_reference
+    from hyperflow.store import deserialize, project_config
+    from hyperflow.store._serialize import PICKLE_FORMATS
+
+    if reference is None:
+        reference = project_config().get("reference")
+    if reference is None:
+        return None
+    if isinstance(reference, str):
+        record = run.artifacts.get(reference)
+        if record is None:
+            raise RegistryError(
+                f"reference={reference!r} is not an output of run {run.run_id} (outputs: "
+                f"{', '.join(sorted(run.artifacts)) or 'none'}); pass a DataFrame or keep it"
+            )
+        if record.format in PICKLE_FORMATS:  # loading it could run code: never implicitly
+            raise RegistryError(
+                f"reference={reference!r} is stored with {record.format}; pass the rows as a "
+                "DataFrame instead (or store them as parquet)"
+            )
+        data = get_artifact_store(artifact_store).get(record.digest)
+        reference = deserialize(data, record.format)
+    fields = [i for i in pipeline.inputs if i not in artifacts]
+    return fit_reference(reference, fields)
 def _record_registration(
     meta: MetadataStore,
     name: str,

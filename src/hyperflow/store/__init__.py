@@ -31,6 +31,15 @@ from hyperflow.store._base import (
 )
 from hyperflow.store._factory import get_artifact_store, get_store
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
+from hyperflow.store._monitor_base import (
+    AlertEvent,
+    AlertRecord,
+    CheckRecord,
+    MonitorStore,
+    ReferenceProfile,
+    get_monitor_store,
+)
+from hyperflow.store._monitor_sql import SQLMonitorStore
 from hyperflow.store._predictions import (
     FeedbackRecord,
     InMemoryPredictionLog,
@@ -79,12 +88,15 @@ __all__ = [
     "HEAD",
     "PICKLE_FORMATS",
     "RUN_STATUSES",
+    "AlertEvent",
+    "AlertRecord",
     "AliasAction",
     "AliasMove",
     "ArtifactRecord",
     "ArtifactStore",
     "AuditEvent",
     "AuditStore",
+    "CheckRecord",
     "Condition",
     "FeedbackRecord",
     "FileArtifactStore",
@@ -92,15 +104,18 @@ __all__ = [
     "MetadataStore",
     "MetricPoint",
     "ModelVersion",
+    "MonitorStore",
     "NewVersion",
     "NodeRecord",
     "PredictionLog",
     "PredictionRecord",
     "QueryError",
+    "ReferenceProfile",
     "RegistryStore",
     "RunRecord",
     "RunStatus",
     "SQLAuditStore",
+    "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStore",
@@ -111,6 +126,7 @@ __all__ = [
     "deserialize",
     "find_project_root",
     "get_artifact_store",
+    "get_monitor_store",
     "get_prediction_log",
     "get_store",
     "note_untracked",
