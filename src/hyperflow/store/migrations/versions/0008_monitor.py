@@ -1,13 +1,13 @@
 """Monitoring: reference profiles, checks (one per target and window), alerts and events.
 
-Revision ID: 0006
+Revision ID: 0008
 Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
