@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
 from hyperflow._errors import NodeError
+from hyperflow._ids import random_id
 from hyperflow.core import NestedStep, Pipeline, Plan
 from hyperflow.engine._cache import Cache
 from hyperflow.engine._codeversion import node_version
@@ -49,23 +48,13 @@ def input_fingerprints(inputs: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-_IDS_PER_READ = 256
-_ids: list[str] = []
-_ids_lock = threading.Lock()
-os.register_at_fork(after_in_child=_ids.clear)  # a forked worker draws its own ids
-
-
 def new_run_id() -> str:
-    """A random 128-bit id in hex (as ``uuid4().hex``), one ``os.urandom`` read per 256 ids.
+    """A random 128-bit run id in hex (``hyperflow._ids.random_id``: pooled OS randomness).
 
     Every pipeline call gets one, served predictions included, where a system call
     per request is a measurable share of the request.
     """
-    with _ids_lock:
-        if not _ids:
-            raw = os.urandom(16 * _IDS_PER_READ).hex()
-            _ids.extend(raw[i : i + 32] for i in range(0, len(raw), 32))
-        return _ids.pop()
+    return random_id()
 
 
 def execute_pipeline(

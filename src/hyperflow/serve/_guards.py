@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 import math
-import secrets
 import threading
 import time
 from collections import OrderedDict
+
+from hyperflow._ids import random_id
 
 __all__ = ["IssuedIds", "RateLimiter", "new_request_id", "token_matches"]
 
@@ -28,41 +29,18 @@ def token_matches(header: bytes | str | None, token: str) -> bool:
     return ok_scheme and ok_token
 
 
-class _RandomIds:
-    """128-bit ids from the OS CSPRNG, read 256 at a time.
-
-    ``os.urandom`` is one system call per read, and a system call can cost
-    ~100 us in sandboxed kernels (gVisor and the like): more than the whole
-    request path. The bytes are as unpredictable either way.
-    """
-
-    def __init__(self, batch: int = 256) -> None:
-        self.batch = batch
-        self._hex = ""
-        self._at = 0
-        self._lock = threading.Lock()
-
-    def next(self) -> str:
-        with self._lock:
-            if self._at >= len(self._hex):
-                self._hex, self._at = secrets.token_hex(16 * self.batch), 0
-            rid = self._hex[self._at : self._at + 32]
-            self._at += 32
-            return rid
-
-
-_IDS = _RandomIds()
-
-
 def new_request_id() -> str:
     """An unguessable request id: 128 random bits (OS CSPRNG) as 32 hex characters.
+
+    Drawn from ``hyperflow._ids.random_id``, the one id generator (pooled reads,
+    fresh in forked workers).
 
     Example:
         >>> a, b = new_request_id(), new_request_id()
         >>> len(a), a != b
         (32, True)
     """
-    return _IDS.next()
+    return random_id()
 
 
 class IssuedIds:

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from hyperflow._errors import TrackingError
+from hyperflow._ids import random_id
 from hyperflow.store import (
     ArtifactRecord,
     ArtifactStore,
@@ -41,9 +42,8 @@ _current: contextvars.ContextVar[ActiveRun | None] = contextvars.ContextVar(
 
 
 def new_run_id() -> str:
-    import uuid
-
-    return uuid.uuid4().hex
+    """A random 128-bit run id in hex (the one id generator, ``hyperflow._ids``)."""
+    return random_id()
 
 
 def heartbeat_seconds() -> float:
