@@ -228,6 +228,7 @@ predictions = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=False),
     sa.Column("inputs", sa.Text, nullable=False),  # JSON
     sa.Column("output", sa.Text, nullable=False),  # JSON
+    sa.Column("arm", sa.String(32), nullable=True),  # None | primary | canary | shadow
     sa.Index("ix_hf_predictions_model_time", "model", "timestamp"),
 )
 
