@@ -229,6 +229,7 @@ predictions = sa.Table(
     sa.Column("inputs", sa.Text, nullable=False),  # JSON
     sa.Column("output", sa.Text, nullable=False),  # JSON
     sa.Column("arm", sa.String(32), nullable=True),  # None | primary | canary | shadow
+    sa.Column("status", sa.Integer, nullable=True),  # HTTP status; None = 200
     sa.Index("ix_hf_predictions_model_time", "model", "timestamp"),
 )
 

@@ -3,7 +3,9 @@
 Also marks each prediction-log row with the traffic ``arm`` that produced it
 (``NULL`` for a plain single-version server, ``"primary"``, ``"canary"`` or
 ``"shadow"``), so both arms of a rollout are in the log and shadow rows never count
-as served responses.
+as served responses; and with the HTTP ``status`` of the answer (``NULL`` means 200,
+as in rows written before this revision), so a failed request is a row too and error
+rates per version can be read back.
 
 Revision ID: 0009
 Revises: 0008
@@ -25,6 +27,7 @@ BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 def upgrade() -> None:
     with op.batch_alter_table("hf_predictions") as batch:
         batch.add_column(sa.Column("arm", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("status", sa.Integer, nullable=True))
     op.create_table(
         "hf_traffic",
         sa.Column("name", KEY, primary_key=True),
@@ -85,4 +88,5 @@ def downgrade() -> None:
     op.drop_table("hf_events")
     op.drop_table("hf_traffic")
     with op.batch_alter_table("hf_predictions") as batch:
+        batch.drop_column("status")
         batch.drop_column("arm")
