@@ -13,6 +13,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   model versions, aliases and their history, written by the registry;
 * :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
   append-only audit log, version documentation and fairness results;
+* :class:`EventStore` (:class:`SQLEventStore`, from :func:`get_event_store`): the
+  closed loop's chain of events and the gate's decisions;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -28,6 +30,13 @@ from hyperflow.store._base import (
     NodeRecord,
     RunRecord,
     RunStatus,
+)
+from hyperflow.store._events import (
+    EventRecord,
+    EventStore,
+    GateDecisionRecord,
+    SQLEventStore,
+    get_event_store,
 )
 from hyperflow.store._factory import get_artifact_store, get_store
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
@@ -98,8 +107,11 @@ __all__ = [
     "AuditStore",
     "CheckRecord",
     "Condition",
+    "EventRecord",
+    "EventStore",
     "FeedbackRecord",
     "FileArtifactStore",
+    "GateDecisionRecord",
     "InMemoryPredictionLog",
     "MetadataStore",
     "MetricPoint",
@@ -115,6 +127,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SQLAuditStore",
+    "SQLEventStore",
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
@@ -126,6 +139,7 @@ __all__ = [
     "deserialize",
     "find_project_root",
     "get_artifact_store",
+    "get_event_store",
     "get_monitor_store",
     "get_prediction_log",
     "get_store",

@@ -1,0 +1,38 @@
+"""Continuous training: retrain from cache, the champion/challenger gate, events.
+
+* :func:`retrain` (also ``hf.retrain(...)``: this package is callable) refits or
+  re-searches a model on current data, scores challenger and champion on the same
+  fresh holdout and decides through the gate (``[tool.hyperflow.gate]``);
+* :func:`gate_decisions` lists a model's stored decisions;
+* :func:`record_event` / :func:`events`: the chain of what happened and why.
+
+Example:
+    >>> import hyperflow as hf
+    >>> callable(hf.retrain)
+    True
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from hyperflow.retrain._events import EVENT_KINDS, Event, events, record_event
+
+__all__ = [
+    "EVENT_KINDS",
+    "Event",
+    "events",
+    "record_event",
+]
+
+
+class _CallableModule(types.ModuleType):
+    """``hf.retrain`` is this package and, called, the :func:`retrain` function."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.retrain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
