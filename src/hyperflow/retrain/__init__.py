@@ -19,20 +19,35 @@ import types
 from typing import Any
 
 from hyperflow.retrain._events import EVENT_KINDS, Event, events, record_event
+from hyperflow.retrain._gate import RuleResult
+from hyperflow.retrain._gate_config import FairnessRule, GateConfig, RetrainConfig, SliceRule
+from hyperflow.retrain._retrain import Decision, gate_decisions, retrain
+from hyperflow.retrain._retrain_run import INPUTS_TAG
+from hyperflow.store import GateDecisionRecord
 
 __all__ = [
     "EVENT_KINDS",
+    "INPUTS_TAG",
+    "Decision",
     "Event",
+    "FairnessRule",
+    "GateConfig",
+    "GateDecisionRecord",
+    "RetrainConfig",
+    "RuleResult",
+    "SliceRule",
     "events",
+    "gate_decisions",
     "record_event",
+    "retrain",
 ]
 
 
 class _CallableModule(types.ModuleType):
     """``hf.retrain`` is this package and, called, the :func:`retrain` function."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.retrain(*args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Decision:
+        return retrain(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule
