@@ -120,9 +120,9 @@ def _setup(train: Pipeline | str | None) -> _Setup:
     )
 
 
-def _outputs(setup: _Setup, artifacts: list[str]) -> list[str]:
-    extra = [p.split(".")[0] for p in (setup.gate.holdout, setup.gate.data) if p]
-    return list(dict.fromkeys([setup.metrics, *artifacts, *extra]))
+def _extra_outputs(setup: _Setup) -> list[str]:
+    """The train outputs the gate reads besides metrics and artifacts (holdout, data)."""
+    return list(dict.fromkeys(p.split(".")[0] for p in (setup.gate.holdout, setup.gate.data) if p))
 
 
 def _dotted(values: Mapping[str, Any], path: str) -> Any:
@@ -154,7 +154,10 @@ def _train(
         )
     say(f"training {setup.train.name} at the {'champion' if mode == 'refit' else 'best'} config")
     tags = {"retrain.of": champion.version.ref, "retrain.mode": mode}
-    trained = train_at(setup.train, config, inputs, _outputs(setup, artifacts), store, tags)
+    outputs = list(dict.fromkeys([setup.metrics, *artifacts]))
+    trained = train_at(
+        setup.train, config, inputs, outputs, store, tags, extra=_extra_outputs(setup)
+    )
     trained.study = study
     say(
         f"run {trained.run_id[:12]}: {len(trained.recomputed)} node(s) recomputed, "
