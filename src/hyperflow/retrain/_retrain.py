@@ -242,12 +242,11 @@ def retrain(
         inputs: train inputs overriding ``[tool.hyperflow.retrain] inputs``, which override
             the champion's recorded inputs.
         champion: the alias of the version to beat.
-        challenger_alias: the alias a passing challenger gets (never the champion's:
-            a rollout moves that); ``None``: no alias.
+        challenger_alias: the alias a passing challenger gets (``None``: none; never the
+            champion's, which a rollout moves).
         dry_run: train and judge only: nothing is registered, stored or moved.
         cause: the event that caused this retrain (e.g. an alert's).
-        store: the metadata store (default: the project's).
-        train: the train pipeline (default: ``[tool.hyperflow] train``).
+        store, train: the metadata store and train pipeline (default: the project's).
         progress: called with one line per step (the CLI prints them).
 
     Returns:

@@ -48,6 +48,7 @@ class Trained:
     cached: list[str] = field(default_factory=list)
     seconds: float = 0.0
     study: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def champion_of(
@@ -113,6 +114,7 @@ def train_at(
         recomputed=recomputed,
         cached=cached,
         seconds=time.perf_counter() - t0,
+        tags=dict(tags or {}),
     )
 
 
