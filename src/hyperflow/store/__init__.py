@@ -13,6 +13,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   model versions, aliases and their history, written by the registry;
 * :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
   append-only audit log, version documentation and fairness results;
+* :class:`StateStore` (:class:`SQLStateStore`, :func:`get_state_store`): documents and
+  their items (chunks, vectors) that service endpoints keep between requests;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -40,6 +42,13 @@ from hyperflow.store._monitor_base import (
     get_monitor_store,
 )
 from hyperflow.store._monitor_sql import SQLMonitorStore
+from hyperflow.store._state_base import (
+    StateDocument,
+    StateItem,
+    StateStore,
+    get_state_store,
+)
+from hyperflow.store._state_sql import SQLStateStore
 from hyperflow.store._predictions import (
     FeedbackRecord,
     InMemoryPredictionLog,
@@ -118,7 +127,11 @@ __all__ = [
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
+    "SQLStateStore",
     "SQLStore",
+    "StateDocument",
+    "StateItem",
+    "StateStore",
     "VersionStatus",
     "acting_as",
     "actor",
@@ -128,6 +141,7 @@ __all__ = [
     "get_artifact_store",
     "get_monitor_store",
     "get_prediction_log",
+    "get_state_store",
     "get_store",
     "note_untracked",
     "parse_where",
