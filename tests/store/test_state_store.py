@@ -24,6 +24,7 @@ def _writer(url: str, worker: int) -> None:
         state.put("svc", "docs", "shared", {"worker": worker, "n": n}, items=items[: n % 3])
 
 
+@pytest.mark.slow
 def test_processes_share_state_and_it_survives_reopening(store_url: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(store_url, w)) for w in range(3)]

@@ -1,14 +1,16 @@
 """``SQLStateStore``: service state in the SQL metadata store (revision 0010 tables).
 
-A ``put`` locks the document's row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
-writers queue on one lock), deletes the old items and document and inserts the new
-ones, all in one transaction. Two writers creating the same new key race on its
-primary key: the loser's transaction rolls back whole and is retried, so it then
-replaces (or, with ``if_absent``, leaves) the winner's document.
+A ``put`` or ``delete`` first takes a lock on the document's *key* for its transaction
+(a PostgreSQL advisory transaction lock on a hash of service, collection and key; on
+SQLite all writers queue on one lock), then deletes the old items and document and
+inserts the new ones, all in one transaction. A row lock would not do: the row it
+locks is gone once the first writer replaced it. Should two writers still collide on
+the primary key, the loser's transaction rolls back whole and is retried.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -33,6 +35,16 @@ __all__ = ["SQLStateStore"]
 
 D, I = T.docs, T.items
 _RETRIES = 8
+_LOCK_CLASS = 0x6873  # "hs": the advisory-lock key space of service state
+
+
+def _lock_key(conn: sa.Connection, service: str, collection: str, key: str) -> None:
+    """Serialize the writers of one document key until the transaction ends (PostgreSQL)."""
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{service}\0{collection}\0{key}".encode()).digest()
+    k = int.from_bytes(digest[:4], "big", signed=True)
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": _LOCK_CLASS, "k": k})
 
 
 def _json(value: Any, what: str) -> str:
@@ -106,7 +118,8 @@ class SQLStateStore(StateStore):
         where_i = self._where(I, doc["service"], doc["collection"], doc["key"])
         now = time.time()
         with self._store._tx() as conn:
-            found = conn.execute(sa.select(D.c.key).where(where_d).with_for_update()).first()
+            _lock_key(conn, doc["service"], doc["collection"], doc["key"])
+            found = conn.execute(sa.select(D.c.key).where(where_d)).first()
             if found is not None and if_absent:
                 return False
             conn.execute(sa.delete(I).where(where_i))
@@ -148,11 +161,7 @@ class SQLStateStore(StateStore):
     def delete(self, service: str, collection: str, key: str) -> bool:
         check_names(service, collection, key)
         with self._store._tx() as conn:
-            conn.execute(
-                sa.select(D.c.key)
-                .where(self._where(D, service, collection, key))
-                .with_for_update()
-            )
+            _lock_key(conn, service, collection, key)
             conn.execute(sa.delete(I).where(self._where(I, service, collection, key)))
             gone = conn.execute(sa.delete(D).where(self._where(D, service, collection, key)))
         return bool(gone.rowcount)
