@@ -42,13 +42,6 @@ from hyperflow.store._monitor_base import (
     get_monitor_store,
 )
 from hyperflow.store._monitor_sql import SQLMonitorStore
-from hyperflow.store._state_base import (
-    StateDocument,
-    StateItem,
-    StateStore,
-    get_state_store,
-)
-from hyperflow.store._state_sql import SQLStateStore
 from hyperflow.store._predictions import (
     FeedbackRecord,
     InMemoryPredictionLog,
@@ -88,6 +81,13 @@ from hyperflow.store._serialize import (
     type_name,
 )
 from hyperflow.store._sql import SQLStore
+from hyperflow.store._state_base import (
+    StateDocument,
+    StateItem,
+    StateStore,
+    get_state_store,
+)
+from hyperflow.store._state_sql import SQLStateStore
 
 __all__ = [
     "DEFAULT_ARTIFACTS",

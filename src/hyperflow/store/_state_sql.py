@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLStateStore"]
 
-D, I = T.docs, T.items
+D, IT = T.docs, T.items
 _RETRIES = 8
 _LOCK_CLASS = 0x6873  # "hs": the advisory-lock key space of service state
 
@@ -115,18 +115,18 @@ class SQLStateStore(StateStore):
 
     def _write(self, doc: dict[str, Any], rows: list[dict[str, Any]], if_absent: bool) -> bool:
         where_d = self._where(D, doc["service"], doc["collection"], doc["key"])
-        where_i = self._where(I, doc["service"], doc["collection"], doc["key"])
+        where_i = self._where(IT, doc["service"], doc["collection"], doc["key"])
         now = time.time()
         with self._store._tx() as conn:
             _lock_key(conn, doc["service"], doc["collection"], doc["key"])
             found = conn.execute(sa.select(D.c.key).where(where_d)).first()
             if found is not None and if_absent:
                 return False
-            conn.execute(sa.delete(I).where(where_i))
+            conn.execute(sa.delete(IT).where(where_i))
             conn.execute(sa.delete(D).where(where_d))
             conn.execute(sa.insert(D).values(**doc, created_at=now, updated_at=now))
             if rows:
-                conn.execute(sa.insert(I), rows)
+                conn.execute(sa.insert(IT), rows)
         return True
 
     def get(self, service: str, collection: str, key: str) -> StateDocument | None:
@@ -145,10 +145,10 @@ class SQLStateStore(StateStore):
         self, service: str, collection: str, key: str | None = None, *, vectors: bool = True
     ) -> list[StateItem]:
         check_names(service, collection, key)
-        cols = [I.c.key, I.c.seq, I.c.value, *([I.c.vector] if vectors else [])]
-        q = sa.select(*cols).where(self._where(I, service, collection, key))
+        cols = [IT.c.key, IT.c.seq, IT.c.value, *([IT.c.vector] if vectors else [])]
+        q = sa.select(*cols).where(self._where(IT, service, collection, key))
         with self._engine.connect() as conn:
-            rows = conn.execute(q.order_by(I.c.key, I.c.seq)).all()
+            rows = conn.execute(q.order_by(IT.c.key, IT.c.seq)).all()
         loads = json.loads
         return [
             StateItem(
@@ -162,7 +162,7 @@ class SQLStateStore(StateStore):
         check_names(service, collection, key)
         with self._store._tx() as conn:
             _lock_key(conn, service, collection, key)
-            conn.execute(sa.delete(I).where(self._where(I, service, collection, key)))
+            conn.execute(sa.delete(IT).where(self._where(IT, service, collection, key)))
             gone = conn.execute(sa.delete(D).where(self._where(D, service, collection, key)))
         return bool(gone.rowcount)
 
@@ -188,5 +188,5 @@ class SQLStateStore(StateStore):
             return cond if collection is None else cond & (t.c.collection == collection)
 
         with self._store._tx() as conn:
-            conn.execute(sa.delete(I).where(where(I)))
+            conn.execute(sa.delete(IT).where(where(IT)))
             return int(conn.execute(sa.delete(D).where(where(D))).rowcount or 0)
