@@ -125,7 +125,7 @@ def test_concurrent_uploads_store_each_document_once_with_its_chunks(toy: Runnin
     docs = hf.ServiceState("toy").collection(DOCUMENTS)
     assert len(docs) == 4
     assert len(docs.chunks()) == 12
-    assert all(docs.get(k).items == 3 for k in docs.keys())  # type: ignore[union-attr]
+    assert all(docs.get(k).items == 3 for k in docs)  # type: ignore[union-attr]
 
 
 def test_rows_are_logged_per_endpoint_and_metrics_carry_the_endpoint(toy: Running) -> None:

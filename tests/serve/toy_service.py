@@ -14,10 +14,11 @@ import numpy as np
 import hyperflow as hf
 from hyperflow.registry import Chunk
 
-VOCABULARY = (
-    "python function class module import loop list dict string error "
-    "bread flour oven butter sugar salt yeast dough bake recipe"
-).split()
+VOCABULARY = [
+    *("python", "function", "class", "module", "import", "loop", "list", "dict", "string"),
+    *("error", "bread", "flour", "oven", "butter", "sugar", "salt", "yeast", "dough", "bake"),
+    "recipe",
+]
 DOCUMENTS = "documents"
 
 
