@@ -48,6 +48,8 @@ def test_a_shift_in_query_topics_is_flagged_on_the_endpoints_embeddings() -> Non
     kept = same.drift.columns["output.query_embedding"]
     assert (kept.test, kept.drifted) == ("mmd", False)  # the MMD test at alpha 0.05
     assert same.figures["drift.tests_drifted"] == 0.0
+    assert same.figures["drift.threshold"] > 0  # calibrated on resampled reference vectors
+    assert same.figures["drift.alarm"] == 0.0
 
     srv = Running(create_app("toy@production", poll_interval_s=None))
     try:
