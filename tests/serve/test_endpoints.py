@@ -4,6 +4,7 @@ endpoint, multipart uploads, lasting state, per-endpoint log rows, metrics and b
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -190,3 +191,26 @@ def test_two_servers_on_one_store_share_the_state(
     doc = _upload(a.client).json()["result"]["document_id"]
     answer = b.client.post("/query_document", json={"document_id": doc, "query": "python"})
     assert answer.status_code == 200 and "python" in answer.json()["result"]["answer"]
+
+
+def test_a_moved_alias_is_served_and_other_endpoints_are_refused(
+    serve_app: Callable[..., Running],
+) -> None:
+    from tests.serve.toy_service import toy_embed_only
+
+    v1 = register_toy()
+    srv = serve_app(create_app("toy@production", poll_interval_s=0.05, admin_token="s3cret"))
+    v2 = register_toy()  # the alias moves; the poller picks it up
+    deadline = time.monotonic() + 30
+    while srv.client.get("/version").json()["version"] != v2:
+        assert time.monotonic() < deadline, "the moved alias was not picked up"
+        time.sleep(0.02)
+    assert srv.client.post("/embed", json={"text": "bread"}).json()["version"] == v2
+    with hf.start_run("other") as run:
+        run.log_artifact(3, "dims")
+    other = hf.registry.register("toy", run_id=run.id, predict=toy_embed_only, artifacts=["dims"])
+    hf.registry.set_alias("toy", "production", other.version)
+    refused = srv.client.post("/admin/reload", headers={"Authorization": "Bearer s3cret"})
+    assert refused.status_code == 409 and "other endpoints" in refused.json()["detail"]
+    assert srv.client.get("/version").json()["version"] == v2
+    assert v1 != v2

@@ -101,3 +101,7 @@ def register_toy(alias: str = "production") -> str:
     mv = hf.registry.register("toy", run_id=run.id, predict=toy, artifacts=["dims"])
     hf.registry.set_alias("toy", alias, mv.version)
     return str(mv.version)
+
+
+#: a service with other endpoints: a version of it cannot replace ``toy`` in a running server
+toy_embed_only = hf.Service("toy", endpoints={"embed": hf.Pipeline([embedded], name="embed")})

@@ -49,6 +49,7 @@ _log = logging.getLogger("hyperflow.serve")
 _OPTIONS = (  # create_app's settings a service app reads
     "max_batch_size", "max_wait_ms", "max_body_bytes", "log_queue_size", "admin_token",
     "api_token", "access_log", "body_timeout_s", "rate_limit", "rate_limit_burst",
+    "poll_interval_s",
 )
 
 
@@ -324,7 +325,8 @@ def create_app(
         fields = {f for p in client.endpoints.values() for f in p.schema.fields}
         options = {k: v for k, v in locals().items() if k in _OPTIONS}
         log = get_prediction_log(prediction_log, fields=fields)
-        return create_service_app(client, prediction_log=log, options=options)
+        ref = model if isinstance(model, str) else None
+        return create_service_app(client, prediction_log=log, options=options, ref=ref)
     service = Service(resolve_source(model))
     context = _context(
         service,

@@ -10,6 +10,7 @@ uploads (``_uploads``). The probes (``/health``, ``/ready``, ``/version``,
 its annotations lazily: FastAPI inspects them.
 """
 
+import asyncio
 import contextlib
 import difflib
 import logging
@@ -22,7 +23,7 @@ from fastapi import FastAPI, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from hyperflow._errors import NodeError
+from hyperflow._errors import NodeError, ServeError
 from hyperflow.core import Batching
 from hyperflow.registry import Predictor, ServiceClient
 from hyperflow.serve._asgi import ASGIApp, ServiceGate
@@ -54,13 +55,17 @@ class Endpoint:
 
 
 class EndpointsService:
-    """What the app holds (the probes read ``ready``, ``predictor``, ``describe()``)."""
+    """What the app holds (the probes read ``ready``, ``predictor``, ``describe()``; the
+    admin route calls ``reload``)."""
 
-    def __init__(self, client: ServiceClient, metrics: ServeMetrics) -> None:
+    def __init__(
+        self, client: ServiceClient, metrics: ServeMetrics, ref: str | None = None
+    ) -> None:
         from prometheus_client import Counter
 
         self.client = client
         self.predictor = client  # name, version, alias, code_version: what probes show
+        self.ref = ref
         self.metrics = metrics
         self.calls = Counter(
             "hyperflow_endpoint_calls", "Endpoint calls by endpoint and outcome",
@@ -69,6 +74,8 @@ class EndpointsService:
         metrics.set_model(client.name, client.version, client.alias, client.code_version)
         self.ready = False
         self.writer: LogWriter | None = None
+        self.endpoints: dict[str, Endpoint] = {}
+        self._lock: asyncio.Lock | None = None
 
     def describe(self) -> dict[str, Any]:
         from hyperflow import __version__
@@ -79,6 +86,62 @@ class EndpointsService:
             "code_version": c.code_version, "endpoints": list(c.endpoints),
             "hyperflow": __version__,
         }
+
+    async def reload(self, *, force: bool = False) -> bool:
+        """Serve the version the alias points to now, if it moved (or with ``force``).
+
+        Refused (``ServeError``, the current version stays) when the new version's
+        endpoints or their request/response types differ. In-flight requests finish on
+        the predictor they started with.
+        """
+        if self.ref is None:
+            return False
+        from hyperflow import registry
+
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            current = (await asyncio.to_thread(registry.get, self.ref)).version
+            if current == self.client.version and not force:
+                return False
+            ref = f"{self.client.name}:{current}"
+            new = await asyncio.to_thread(registry.load, ref)
+            try:
+                _check_same_schema(self.client, new, ref)
+            except ServeError:
+                self.metrics.reloads.labels("refused").inc()
+                raise
+            assert isinstance(new, ServiceClient)
+            new.alias = self.client.alias
+            before, self.client, self.predictor = self.client.version, new, new
+            for name, ep in self.endpoints.items():
+                ep.predictor = new.endpoints[name]
+            self.metrics.set_model(new.name, new.version, new.alias, new.code_version)
+            self.metrics.reloads.labels("ok").inc()
+            _log.info("hyperflow serve: reloaded %s: %s -> %s", new.name, before, new.version)
+            return True
+
+    async def poll(self, interval_s: float) -> None:
+        """Reload whenever the alias moves; failures are logged and polling goes on."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.reload()
+            except Exception as exc:
+                _log.warning("hyperflow serve: reload failed: %s: %s", type(exc).__name__, exc)
+
+
+def _check_same_schema(old: ServiceClient, new: Any, ref: str) -> None:
+    """Raise ``ServeError`` unless ``new`` is a service with ``old``'s endpoints and types."""
+    def shape(c: ServiceClient) -> dict[str, Any]:
+        return {
+            e: (dict(p.schema.fields), p.schema.output_type) for e, p in c.endpoints.items()
+        }
+
+    if not isinstance(new, ServiceClient) or shape(new) != shape(old):
+        raise ServeError(
+            f"{ref} has other endpoints or endpoint types than the service being served "
+            f"({list(old.endpoints)}); start a new server for it"
+        )
 
 
 @dataclass
@@ -266,14 +329,12 @@ def _route_docs(ep: Endpoint, limit: int) -> dict[str, Any]:
 
 
 def _lifespan(
-    context: EndpointsContext, log_queue_size: int, batching: Batching
+    context: EndpointsContext, log_queue_size: int, batching: Batching, poll_s: float | None
 ) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     service = context.service
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        import asyncio
-
         metrics = service.metrics
         writer = LogWriter(context.log, max_queue=log_queue_size, on_drop=metrics.log_dropped.inc)
         writer.start()
@@ -284,11 +345,16 @@ def _lifespan(
             wait = wait if wait is not None else batching.max_wait_ms or 0.0
             if ep.predictor.batchable and size > 1:
                 ep.batcher = MicroBatcher(size, wait, on_batch=metrics.batch_size.observe)
+        poller = None
+        if poll_s and service.ref is not None:
+            poller = asyncio.get_running_loop().create_task(service.poll(poll_s))
         service.ready = True
         try:
             yield
         finally:
             service.ready = False
+            if poller is not None:
+                poller.cancel()
             for ep in context.endpoints.values():
                 if ep.batcher is not None:
                     await ep.batcher.close()
@@ -326,7 +392,7 @@ class _UploadGate(ServiceGate):
 def _app(context: EndpointsContext, lifespan: Any, gate: dict[str, Any]) -> FastAPI:
     from hyperflow.serve._app import _add_routes
     from hyperflow.serve._docs import docs_router
-    from hyperflow.serve._routes import guards, probe_router
+    from hyperflow.serve._routes import admin_router, guards, probe_router
 
     c = context.service.client
     api = FastAPI(
@@ -343,7 +409,7 @@ def _app(context: EndpointsContext, lifespan: Any, gate: dict[str, Any]) -> Fast
             summary=f"Endpoint {name}", description=f"Runs pipeline `{doc}`.",
             **_route_docs(ep, context.max_upload_bytes),
         )
-    for router in (probe_router(), docs_router(api.title)):
+    for router in (probe_router(), admin_router(), docs_router(api.title)):
         _add_routes(api, router)
     api.router.add_api_route(
         "/{endpoint}", _unknown(list(context.endpoints), c.name), methods=["POST"],
@@ -369,14 +435,16 @@ def create_service_app(
     *,
     prediction_log: PredictionLog,
     options: dict[str, Any],
+    ref: str | None = None,
 ) -> FastAPI:
     """The app serving every endpoint of ``client`` (called by ``create_app``).
 
     ``options`` are ``create_app``'s: ``max_batch_size``/``max_wait_ms`` are the
     default micro-batching of endpoints that ``hf.Service(batching=...)`` leaves
     unset; ``max_body_bytes`` bounds JSON bodies, the service's ``max_upload_bytes``
-    each file (the request limit is raised to fit one). Services are not hot-reloaded:
-    restart the server to serve a moved alias (``poll_interval_s`` is unused).
+    each file (the request limit is raised to fit one). With ``ref`` (``name@alias``)
+    the alias is polled every ``poll_interval_s`` and ``POST /admin/reload`` applies a
+    move at once, as for a single model.
     """
     from hyperflow.serve._app import _token
 
@@ -388,7 +456,7 @@ def create_service_app(
     }
     rate, burst = options["rate_limit"], options["rate_limit_burst"]
     context = EndpointsContext(
-        EndpointsService(client, metrics), endpoints, prediction_log,
+        EndpointsService(client, metrics, ref), endpoints, prediction_log,
         options["max_body_bytes"], upload,
         api_token=_token(options["api_token"], "HYPERFLOW_API_TOKEN"),
         admin_token=_token(options["admin_token"], "HYPERFLOW_ADMIN_TOKEN"),
@@ -396,8 +464,9 @@ def create_service_app(
     )
     lifespan = _lifespan(
         context, options["log_queue_size"],
-        Batching(options["max_batch_size"], options["max_wait_ms"]),
+        Batching(options["max_batch_size"], options["max_wait_ms"]), options["poll_interval_s"],
     )
+    context.service.endpoints = endpoints
     uploads = any(ep.files for ep in endpoints.values())
     gate = {
         "max_body_bytes": max(options["max_body_bytes"], upload + 1_000_000 if uploads else 0),
