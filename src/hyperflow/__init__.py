@@ -43,7 +43,7 @@ from hyperflow._errors import (
     TypeMismatchError,
     VizError,
 )
-from hyperflow.core import Bool, Choice, Float, Int, Pipeline, SearchSpace, node
+from hyperflow.core import Batching, Bool, Choice, Float, Int, Pipeline, SearchSpace, Service, node
 from hyperflow.engine import RunHook, RunResult
 from hyperflow.optimize import Fold, Objective, Study, folds, report
 
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         ui,
         viz,
     )
+    from hyperflow.registry import ServiceState
     from hyperflow.retrain import events
     from hyperflow.tracking import runs, start_run
 
@@ -66,6 +67,7 @@ __version__ = "0.1.0"
 
 
 __all__ = [
+    "Batching",
     "Bool",
     "CacheError",
     "Choice",
@@ -100,6 +102,8 @@ __all__ = [
     "RunResult",
     "SearchSpace",
     "ServeError",
+    "Service",
+    "ServiceState",
     "SpaceError",
     "StoreError",
     "Study",
@@ -144,6 +148,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     # a callable package: ``hf.retrain("weather", mode="refit")`` and ``hf.retrain.events``
     "retrain": ("hyperflow.retrain", None),
     "events": ("hyperflow.retrain", "events"),
+    "ServiceState": ("hyperflow.registry", "ServiceState"),
 }
 
 

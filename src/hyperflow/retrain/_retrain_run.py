@@ -69,6 +69,11 @@ def champion_of(
     recorded = mv.tags.get(INPUTS_TAG)
     inputs = json.loads(recorded) if recorded else dict(project_inputs)
     predictor = registry.load(mv.ref, store=store)
+    if not isinstance(predictor, registry.Predictor):
+        raise RetrainError(
+            f"{mv.ref} is a service (several endpoints); retraining and the gate take a model "
+            "with one predict pipeline"
+        )
     parent = run.parent_id if run else None
     return Champion(mv, config, inputs, dict(predictor.artifacts), parent, predictor)
 

@@ -15,6 +15,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   append-only audit log, version documentation and fairness results;
 * :class:`EventStore` (:class:`SQLEventStore`, from :func:`get_event_store`): the
   closed loop's chain of events and the gate's decisions;
+* :class:`StateStore` (:class:`SQLStateStore`, :func:`get_state_store`): documents and
+  their items (chunks, vectors) that service endpoints keep between requests;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -88,6 +90,13 @@ from hyperflow.store._serialize import (
     type_name,
 )
 from hyperflow.store._sql import SQLStore
+from hyperflow.store._state_base import (
+    StateDocument,
+    StateItem,
+    StateStore,
+    get_state_store,
+)
+from hyperflow.store._state_sql import SQLStateStore
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
@@ -131,7 +140,11 @@ __all__ = [
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
+    "SQLStateStore",
     "SQLStore",
+    "StateDocument",
+    "StateItem",
+    "StateStore",
     "VersionStatus",
     "acting_as",
     "actor",
@@ -142,6 +155,7 @@ __all__ = [
     "get_event_store",
     "get_monitor_store",
     "get_prediction_log",
+    "get_state_store",
     "get_store",
     "note_untracked",
     "parse_where",
