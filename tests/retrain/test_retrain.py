@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -157,12 +158,31 @@ def test_the_events_read_as_a_chain(project: Project) -> None:
 
 
 def test_search_is_warm_started_from_the_champion(project: Project) -> None:
-    project()
+    from hyperflow.store import get_store
+
+    champion = project()
     decision = hf.retrain("points", mode="search", trials=2)
     assert decision.challenger is not None
     assert decision.challenger.tags["retrain.mode"] == "search"
     retrain_event = hf.events("points")[0]
     assert retrain_event.detail["study"].startswith("retrain-points-")
+    store = get_store()
+    study = retrain_event.detail["study"]
+    runs = store.search_runs(pipeline="points-train", order_by="start_time")
+    trials = [r for r in runs if r.tags.get("hyperflow.study") == study]
+    assert len(trials) == 2  # the first trial is the champion's config, enqueued
+    assert trials[0].config == store.get_run(champion.run_id or "").config  # type: ignore[union-attr]
+    # the challenger's run names the study, so the next search starts from its best
+    assert store.get_run(decision.runs["challenger"] or "").tags["retrain.study"] == study  # type: ignore[union-attr]
+
+
+def test_current_data_comes_from_the_retrain_table(project: Project, tmp_path: Path) -> None:
+    project('\n[tool.hyperflow.retrain]\ninputs = { path = "new.csv" }\n')
+    write_rows(tmp_path / "new.csv", seed=9)
+    decision = hf.retrain("points")
+    assert decision.cached == ["features"] and len(decision.recomputed) == 4
+    assert decision.challenger is not None
+    assert json.loads(decision.challenger.tags[hf.retrain.INPUTS_TAG]) == {"path": "new.csv"}
 
 
 @pytest.mark.parametrize(
@@ -208,15 +228,11 @@ def _serve_log(url: str, rows: list[dict[str, float]], labels: list[int]) -> Non
             for i, row in enumerate(rows)
         ]
     )
-    log.write_feedback(
-        [FeedbackRecord(f"r{i}", json.dumps(y), now) for i, y in enumerate(labels)]
-    )
+    log.write_feedback([FeedbackRecord(f"r{i}", json.dumps(y), now) for i, y in enumerate(labels)])
     log.close()
 
 
-def test_both_are_scored_on_the_last_labelled_live_window(
-    project: Project, tmp_path: Path
-) -> None:
+def test_both_are_scored_on_the_last_labelled_live_window(project: Project, tmp_path: Path) -> None:
     import pandas as pd
 
     project('\n[tool.hyperflow.gate]\nlive_window = "7d"\n')

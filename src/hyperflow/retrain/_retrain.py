@@ -142,7 +142,7 @@ def _train(
     store: MetadataStore,
     say: Progress,
 ) -> Trained:
-    from hyperflow.retrain._retrain_run import search, train_at
+    from hyperflow.retrain._retrain_run import RETRAIN_STUDY_TAG, search, train_at
 
     config, study = champion.config, None
     artifacts = list(champion.artifacts)
@@ -154,6 +154,8 @@ def _train(
         )
     say(f"training {setup.train.name} at the {'champion' if mode == 'refit' else 'best'} config")
     tags = {"retrain.of": champion.version.ref, "retrain.mode": mode}
+    if study or champion.study:  # the next search starts from this study's best
+        tags[RETRAIN_STUDY_TAG] = str(study or champion.study)
     outputs = list(dict.fromkeys([setup.metrics, *artifacts]))
     trained = train_at(
         setup.train, config, inputs, outputs, store, tags, extra=_extra_outputs(setup)

@@ -18,10 +18,22 @@ from hyperflow._errors import RetrainError
 from hyperflow.core import Pipeline
 from hyperflow.store import MetadataStore, ModelVersion
 
-__all__ = ["INPUTS_TAG", "Champion", "Trained", "champion_of", "rescore", "search", "train_at"]
+__all__ = [
+    "INPUTS_TAG",
+    "RETRAIN_STUDY_TAG",
+    "STUDY_TAG",
+    "Champion",
+    "Trained",
+    "champion_of",
+    "rescore",
+    "search",
+    "train_at",
+]
 
 #: version tag holding the train inputs (JSON) a retrained version was trained on
 INPUTS_TAG = "retrain.inputs"
+#: run tags naming the search a run's config came from (a trial's; a retrained run's)
+STUDY_TAG, RETRAIN_STUDY_TAG = "hyperflow.study", "retrain.study"
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,7 @@ class Champion:
     config: dict[str, Any]
     inputs: dict[str, Any]
     artifacts: dict[str, Any]
-    parent_run: str | None
+    study: str | None  # the search the champion's config came from
     predictor: Any = None  # hyperflow.registry.Predictor
 
 
@@ -74,8 +86,9 @@ def champion_of(
             f"{mv.ref} is a service (several endpoints); retraining and the gate take a model "
             "with one predict pipeline"
         )
-    parent = run.parent_id if run else None
-    return Champion(mv, config, inputs, dict(predictor.artifacts), parent, predictor)
+    tags = run.tags if run is not None else {}
+    study = tags.get(STUDY_TAG) or tags.get(RETRAIN_STUDY_TAG)
+    return Champion(mv, config, inputs, dict(predictor.artifacts), study, predictor)
 
 
 def _counts(result: Any) -> tuple[list[str], list[str]]:
@@ -155,12 +168,12 @@ def _sibling_configs(
     champion: Champion, store: MetadataStore, objective: Any
 ) -> list[dict[str, Any]]:
     """The best configs of the study the champion's run came from (up to 5)."""
-    if champion.parent_run is None:
+    if champion.study is None:
         return []
-    runs = store.search_runs(parent_id=champion.parent_run, limit=10_000)
+    runs = store.search_runs(pipeline=champion.version.lineage.get("pipeline"), limit=100_000)
     scored = []
     for r in runs:
-        if r.status != "finished" or not r.metrics:
+        if r.tags.get(STUDY_TAG) != champion.study or r.status != "finished" or not r.metrics:
             continue
         evaluation = objective.evaluate(r.metrics) if objective.names <= set(r.metrics) else None
         if evaluation is not None and evaluation.feasible and evaluation.values:
