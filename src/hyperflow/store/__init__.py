@@ -15,6 +15,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   append-only audit log, version documentation and fairness results;
 * :class:`EventStore` (:class:`SQLEventStore`, from :func:`get_event_store`): the
   closed loop's chain of events and the gate's decisions;
+* :class:`LeaseStore` (:class:`SQLLeaseStore`, :func:`get_lease_store`): leases on a
+  scope and resumable actions, for the agent;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -39,6 +41,14 @@ from hyperflow.store._events import (
     get_event_store,
 )
 from hyperflow.store._factory import get_artifact_store, get_store
+from hyperflow.store._leases import (
+    Action,
+    ActionStatus,
+    Lease,
+    LeaseStore,
+    SQLLeaseStore,
+    get_lease_store,
+)
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
 from hyperflow.store._monitor_base import (
     AlertEvent,
@@ -90,6 +100,12 @@ from hyperflow.store._serialize import (
 from hyperflow.store._sql import SQLStore
 
 __all__ = [
+    "get_lease_store",
+    "SQLLeaseStore",
+    "LeaseStore",
+    "Lease",
+    "ActionStatus",
+    "Action",
     "DEFAULT_ARTIFACTS",
     "DEFAULT_STORE_URL",
     "DOC_FIELDS",
