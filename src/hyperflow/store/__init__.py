@@ -13,6 +13,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   model versions, aliases and their history, written by the registry;
 * :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
   append-only audit log, version documentation and fairness results;
+* :class:`TrafficStore` (:class:`SQLTrafficStore`, from ``store.traffic_store()`` or
+  :func:`get_traffic_store`): one traffic policy (canary weights, shadow) per model;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -79,6 +81,12 @@ from hyperflow.store._serialize import (
     type_name,
 )
 from hyperflow.store._sql import SQLStore
+from hyperflow.store._traffic import (
+    SQLTrafficStore,
+    TrafficPolicy,
+    TrafficStore,
+    get_traffic_store,
+)
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
@@ -119,6 +127,9 @@ __all__ = [
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStore",
+    "SQLTrafficStore",
+    "TrafficPolicy",
+    "TrafficStore",
     "VersionStatus",
     "acting_as",
     "actor",
@@ -129,6 +140,7 @@ __all__ = [
     "get_monitor_store",
     "get_prediction_log",
     "get_store",
+    "get_traffic_store",
     "note_untracked",
     "parse_where",
     "project_config",
