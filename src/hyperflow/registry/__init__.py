@@ -42,6 +42,7 @@ from hyperflow.registry._predictor import (
     StaticSource,
 )
 from hyperflow.registry._semver import Bump, SemVer, bump
+from hyperflow.registry._traffic import TrafficPolicy, clear_traffic, set_traffic, traffic
 from hyperflow.store import AliasAction, AliasMove, ModelVersion, VersionStatus
 
 __all__ = [
@@ -58,12 +59,14 @@ __all__ = [
     "RowSchema",
     "SemVer",
     "StaticSource",
+    "TrafficPolicy",
     "VersionStatus",
     "acting_as",
     "archive",
     "audit_log",
     "bump",
     "card",
+    "clear_traffic",
     "delete",
     "describe",
     "documentation",
@@ -81,7 +84,9 @@ __all__ = [
     "rollback",
     "search",
     "set_alias",
+    "set_traffic",
     "source",
     "suite_results",
+    "traffic",
     "versions",
 ]

@@ -17,6 +17,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   closed loop's chain of events and the gate's decisions;
 * :class:`LeaseStore` (:class:`SQLLeaseStore`, :func:`get_lease_store`): leases on a
   scope and resumable actions, for the agent;
+* :class:`TrafficStore` (:class:`SQLTrafficStore`, from ``store.traffic_store()`` or
+  :func:`get_traffic_store`): one traffic policy (canary weights, shadow) per model;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -98,6 +100,12 @@ from hyperflow.store._serialize import (
     type_name,
 )
 from hyperflow.store._sql import SQLStore
+from hyperflow.store._traffic import (
+    SQLTrafficStore,
+    TrafficPolicy,
+    TrafficStore,
+    get_traffic_store,
+)
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
@@ -147,6 +155,9 @@ __all__ = [
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStore",
+    "SQLTrafficStore",
+    "TrafficPolicy",
+    "TrafficStore",
     "VersionStatus",
     "acting_as",
     "actor",
@@ -159,6 +170,7 @@ __all__ = [
     "get_monitor_store",
     "get_prediction_log",
     "get_store",
+    "get_traffic_store",
     "note_untracked",
     "parse_where",
     "project_config",
