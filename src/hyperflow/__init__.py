@@ -49,6 +49,7 @@ from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
     from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
+    from hyperflow.retrain import rollout
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -104,6 +105,7 @@ __all__ = [
     "predictions",
     "registry",
     "report",
+    "rollout",
     "runs",
     "serve",
     "start_run",
@@ -128,6 +130,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "deploy": ("hyperflow.deploy", None),
     "predictions": ("hyperflow.predictions", None),
     "ui": ("hyperflow.ui", None),
+    "rollout": ("hyperflow.retrain", "rollout"),
 }
 
 

@@ -18,13 +18,28 @@ import sys
 import types
 from typing import Any
 
+from hyperflow.retrain._config import RolloutConfig, rollout_config
 from hyperflow.retrain._events import EVENT_KINDS, Event, events, record_event
+from hyperflow.retrain._rollout import (
+    RolloutState,
+    abort_rollout,
+    rollout,
+    rollout_status,
+    rollout_tick,
+)
 
 __all__ = [
     "EVENT_KINDS",
     "Event",
+    "RolloutConfig",
+    "RolloutState",
+    "abort_rollout",
     "events",
     "record_event",
+    "rollout",
+    "rollout_config",
+    "rollout_status",
+    "rollout_tick",
 ]
 
 

@@ -20,8 +20,9 @@ Example (``pyproject.toml``)::
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def _steps(value: Any, where: str) -> tuple[int, ...]:
         steps
         and all(isinstance(s, int | float) and not isinstance(s, bool) for s in steps)
         and all(0 < s <= 100 for s in steps)
-        and all(a < b for a, b in zip(steps, steps[1:], strict=False))
+        and all(a < b for a, b in itertools.pairwise(steps))
     )
     if not ok or steps is None:
         raise ConfigError(
@@ -150,7 +151,6 @@ class AgentConfig:
     lease_ttl: float | None = None
     prune: bool = False
     monitor: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ttl(self) -> float:

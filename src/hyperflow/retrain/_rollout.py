@@ -88,8 +88,8 @@ def rollout(
     name: str, *, canary: str | None = None, shadow: str | None = None,
     steps: Any = None, interval: str | float | None = None, min_requests: int | None = None,
     failure_limit: int | None = None, max_wait: str | float | None = None,
-    cause: int | None = None, store: Any = None, owner: str | None = None,
-    config: RolloutConfig | None = None,
+    min_feedback: int | None = None, cause: int | None = None, store: Any = None,
+    owner: str | None = None, config: RolloutConfig | None = None,
 ) -> RolloutState:
     """Start a gradual rollout of ``canary`` (an alias such as ``"candidate"``) or a
     ``shadow`` of it; unset options come from ``[tool.hyperflow.rollout]``.
@@ -108,6 +108,7 @@ def rollout(
     cfg = config or rollout_config(
         steps=list(steps) if steps is not None else None, interval=interval,
         min_requests=min_requests, failure_limit=failure_limit, max_wait=max_wait,
+        min_feedback=min_feedback,
     )
     leases = get_lease_store(store)
     running = leases.unfinished(name, KIND)
