@@ -3,13 +3,17 @@ waiting on too little data, the config, and the ``hyperflow rollout`` command.""
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 from tests.retrain.rollout_helpers import log_arm, two_versions
+from typer.testing import CliRunner
 
 import hyperflow as hf
 from hyperflow import ConfigError, RetrainError
+from hyperflow.cli import app
 from hyperflow.retrain import (
     abort_rollout,
     events,
@@ -19,6 +23,7 @@ from hyperflow.retrain import (
     rollout_tick,
 )
 
+runner = CliRunner()
 FAST = {"interval": 0.5, "min_requests": 20, "min_feedback": 10, "failure_limit": 2, "max_wait": 30}
 
 
@@ -137,3 +142,56 @@ def test_the_rollout_config_is_validated() -> None:
         rollout_config({"steps": [50, 10]})
     with pytest.raises(ConfigError, match="interval"):
         rollout_config({"interval": "soon"})
+
+
+def _project(tmp_path: Path, url: str, extra: str = "") -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.hyperflow]\nname = "m"\nstore = "{url}"\n' + extra, encoding="utf-8"
+    )
+
+
+def test_the_rollout_command_starts_shows_and_aborts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    _project(tmp_path, url, "[tool.hyperflow.rollout]\ninterval = \"1m\"\n")
+    monkeypatch.chdir(tmp_path)
+    _, v2 = two_versions(url)
+    started = runner.invoke(app, ["rollout", "m", "--canary", "candidate", "--steps", "20,100",
+                                  "--json"])
+    assert started.exit_code == 0, started.output
+    got = json.loads(started.output)
+    assert got["status"] == "running" and got["percent"] == 20 and got["steps"] == [20, 100]
+    shown = runner.invoke(app, ["rollout", "m", "--status", "--json"])
+    assert json.loads(shown.output)["challenger"] == f"candidate={v2}"
+    aborted = runner.invoke(app, ["rollout", "m", "--abort", "--json"])
+    assert json.loads(aborted.output)["status"] == "reverted"
+    assert hf.registry.traffic("m", store=url) is None
+    again = runner.invoke(app, ["rollout", "m", "--abort"])
+    assert again.exit_code != 0 and "no rollout" in str(again.exception)
+
+
+def test_a_misspelt_rollout_key_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    _project(tmp_path, url, "[tool.hyperflow.rollout]\nmin_request = 5\n")
+    monkeypatch.chdir(tmp_path)
+    two_versions(url)
+    result = runner.invoke(app, ["rollout", "m", "--canary", "candidate"])
+    assert result.exit_code != 0 and "did you mean 'min_requests'" in str(result.exception)
+
+
+def test_rollback_ends_a_traffic_split_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    _project(tmp_path, url)
+    monkeypatch.chdir(tmp_path)
+    v1, v2 = two_versions(url)
+    hf.registry.set_alias("m", "production", v2, store=url)  # a promotion to roll back
+    hf.registry.set_traffic("m", {"production": 50, "candidate": 50}, store=url)
+    result = runner.invoke(app, ["rollback", "m", "--json"])
+    assert result.exit_code == 0, result.output
+    assert hf.registry.traffic("m", store=url) is None
+    assert hf.registry.get("m@production", store=url).version == v1

@@ -23,6 +23,7 @@ from hyperflow.retrain._events import EVENT_KINDS, Event, events, record_event
 from hyperflow.retrain._rollout import (
     RolloutState,
     abort_rollout,
+    end_traffic_split,
     rollout,
     rollout_status,
     rollout_tick,
@@ -34,6 +35,7 @@ __all__ = [
     "RolloutConfig",
     "RolloutState",
     "abort_rollout",
+    "end_traffic_split",
     "events",
     "record_event",
     "rollout",

@@ -23,7 +23,14 @@ from hyperflow.retrain._config import RolloutConfig, rollout_config
 from hyperflow.retrain._events import record_event
 from hyperflow.store import Action, ActionStatus, actor, get_lease_store, get_store
 
-__all__ = ["RolloutState", "abort_rollout", "rollout", "rollout_status", "rollout_tick"]
+__all__ = [
+    "RolloutState",
+    "abort_rollout",
+    "end_traffic_split",
+    "rollout",
+    "rollout_status",
+    "rollout_tick",
+]
 
 KIND = "rollout"
 
@@ -185,6 +192,18 @@ def abort_rollout(
     state = {**action.state, "phase": "reverting", "reason": reason}
     get_lease_store(store).update_action(action.id, state)
     return _revert(name, action.id, state, store)
+
+
+def end_traffic_split(name: str, *, reason: str, store: Any = None) -> bool:
+    """Send all of ``name``'s traffic to its servers' own alias now: a running rollout is
+    aborted (recorded why), a policy set by hand is cleared. ``False`` when none was split.
+    """
+    if abort_rollout(name, reason=reason, store=store) is not None:
+        return True
+    if _seams.traffic(name, store=store) is None:
+        return False
+    _seams.clear_traffic(name, cause=reason, store=store)
+    return True
 
 
 def _finish(action_id: int, status: ActionStatus, state: dict[str, Any], store: Any) -> Action:
