@@ -48,8 +48,18 @@ from hyperflow.engine import RunHook, RunResult
 from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
-    from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
-    from hyperflow.retrain import rollout
+    from hyperflow import (
+        deploy,
+        monitor,
+        predictions,
+        registry,
+        retrain,
+        serve,
+        testing,
+        ui,
+        viz,
+    )
+    from hyperflow.retrain import events, rollout
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -99,12 +109,14 @@ __all__ = [
     "VizError",
     "__version__",
     "deploy",
+    "events",
     "folds",
     "monitor",
     "node",
     "predictions",
     "registry",
     "report",
+    "retrain",
     "rollout",
     "runs",
     "serve",
@@ -130,6 +142,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "deploy": ("hyperflow.deploy", None),
     "predictions": ("hyperflow.predictions", None),
     "ui": ("hyperflow.ui", None),
+    # a callable package: ``hf.retrain("weather", mode="refit")`` and ``hf.retrain.events``
+    "retrain": ("hyperflow.retrain", None),
+    "events": ("hyperflow.retrain", "events"),
     "rollout": ("hyperflow.retrain", "rollout"),
 }
 

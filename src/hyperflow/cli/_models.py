@@ -118,7 +118,27 @@ def _version_data(mv: Any, as_json: bool) -> dict[str, Any]:
             k: v["digest"] if as_json else v["digest"][:16] for k, v in mv.artifacts.items()
         },
         "config": mv.lineage.get("config"),
+        "gate_decisions": _decisions(mv.name, mv.version, as_json),
     }
+
+
+def _decisions(name: str, version: str | None, as_json: bool) -> list[dict[str, Any]]:
+    """The gate's decisions on ``name`` (on one challenger ``version``), one row each."""
+    from hyperflow.retrain import gate_decisions
+
+    return [
+        {
+            "id": d.id,
+            "challenger": d.challenger,
+            "champion": d.champion,
+            "passed": d.passed,
+            "at": d.created_at if as_json else when(d.created_at),
+            "failed": [r["rule"] for r in d.rules if not r["passed"]],
+            "rules": d.rules if as_json else len(d.rules),
+        }
+        for d in gate_decisions(name)
+        if version is None or d.challenger == version
+    ]
 
 
 @models_app.command("show")
@@ -151,6 +171,10 @@ def models_show(
     ]
     cols = ["version", "aliases", "status", "run_id", "created", "metrics"]
     emit(rows, as_json=as_json, title=ref, columns=cols)
+    decisions = [] if as_json else _decisions(ref, None, as_json)
+    if decisions:
+        cols = ["id", "challenger", "champion", "passed", "at", "failed"]
+        emit(decisions, as_json=False, title="gate decisions", columns=cols)
 
 
 @models_app.command("archive")

@@ -20,6 +20,10 @@ from typing import Any
 
 from hyperflow.retrain._config import RolloutConfig, rollout_config
 from hyperflow.retrain._events import EVENT_KINDS, Event, events, record_event
+from hyperflow.retrain._gate import RuleResult
+from hyperflow.retrain._gate_config import FairnessRule, GateConfig, RetrainConfig, SliceRule
+from hyperflow.retrain._retrain import Decision, gate_decisions, retrain
+from hyperflow.retrain._retrain_run import INPUTS_TAG
 from hyperflow.retrain._rollout import (
     RolloutState,
     abort_rollout,
@@ -28,16 +32,27 @@ from hyperflow.retrain._rollout import (
     rollout_status,
     rollout_tick,
 )
+from hyperflow.store import GateDecisionRecord
 
 __all__ = [
     "EVENT_KINDS",
+    "INPUTS_TAG",
+    "Decision",
     "Event",
+    "FairnessRule",
+    "GateConfig",
+    "GateDecisionRecord",
+    "RetrainConfig",
     "RolloutConfig",
     "RolloutState",
+    "RuleResult",
+    "SliceRule",
     "abort_rollout",
     "end_traffic_split",
     "events",
+    "gate_decisions",
     "record_event",
+    "retrain",
     "rollout",
     "rollout_config",
     "rollout_status",
@@ -48,8 +63,8 @@ __all__ = [
 class _CallableModule(types.ModuleType):
     """``hf.retrain`` is this package and, called, the :func:`retrain` function."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.retrain(*args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Decision:
+        return retrain(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -106,7 +106,9 @@ def record_event(
     return record.id
 
 
-def events(name: str | None = None, *, limit: int = 100, store: EventStoreArg = None) -> list[Event]:
+def events(
+    name: str | None = None, *, limit: int = 100, store: EventStoreArg = None
+) -> list[Event]:
     """The newest ``limit`` events of ``name`` (or of every model), oldest first.
 
     Example:
