@@ -6,10 +6,9 @@ import json
 import time
 from datetime import UTC, datetime
 
-from tests.registry import models
-
 import hyperflow as hf
 from hyperflow.store import FeedbackRecord, PredictionRecord, SQLPredictionLog
+from tests.registry import models
 
 
 def two_versions(store_url: str, name: str = "m") -> tuple[str, str]:

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.retrain.rollout_helpers import log_arm, two_versions
 from typer.testing import CliRunner
 
 import hyperflow as hf
@@ -22,6 +21,7 @@ from hyperflow.retrain import (
     rollout_status,
     rollout_tick,
 )
+from tests.retrain.rollout_helpers import log_arm, two_versions
 
 runner = CliRunner()
 FAST = {"interval": 0.5, "min_requests": 20, "min_feedback": 10, "failure_limit": 2, "max_wait": 30}

@@ -97,3 +97,44 @@ def rollout(
     if found is None:
         raise CliError(f"model {name!r} has no rollout; start one with --canary ALIAS")
     emit(_state(found), as_json=as_json)
+
+
+def _report(rep: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {k: v for k, v in asdict(rep).items() if v not in (None, [], 0) or k == "acted"}
+
+
+@app.command()
+def agent(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit (cron).")] = False,
+    interval: Annotated[str | None, typer.Option(help="Time between passes, e.g. 60s.")] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="A model to look after (repeat).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the closed loop: checks, triggers, retrain, gate, canary steps, retention."""
+    import signal
+    import threading
+
+    from hyperflow.retrain import Agent
+    from hyperflow.retrain._config import agent_config
+
+    _project()
+    runner = Agent(model or None, config=agent_config(interval=interval))
+    if once:
+        try:
+            reports = [_report(r) for r in runner.run_once()]
+        finally:
+            runner.close()
+        emit(reports, as_json=as_json, title="agent pass")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    typer.echo(f"agent {runner.owner} looking after {', '.join(runner.models)} "
+               f"every {runner.config.interval:g} s")
+    try:
+        runner.forever(stop)
+    except KeyboardInterrupt:
+        stop.set()

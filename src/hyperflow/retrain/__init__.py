@@ -18,6 +18,7 @@ import sys
 import types
 from typing import Any
 
+from hyperflow.retrain._agent import Agent, PassReport
 from hyperflow.retrain._config import RolloutConfig, rollout_config
 from hyperflow.retrain._events import EVENT_KINDS, Event, events, record_event
 from hyperflow.retrain._gate import RuleResult
@@ -37,11 +38,13 @@ from hyperflow.store import GateDecisionRecord
 __all__ = [
     "EVENT_KINDS",
     "INPUTS_TAG",
+    "Agent",
     "Decision",
     "Event",
     "FairnessRule",
     "GateConfig",
     "GateDecisionRecord",
+    "PassReport",
     "RetrainConfig",
     "RolloutConfig",
     "RolloutState",

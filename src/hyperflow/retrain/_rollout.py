@@ -26,6 +26,7 @@ from hyperflow.store import Action, ActionStatus, actor, get_lease_store, get_st
 __all__ = [
     "RolloutState",
     "abort_rollout",
+    "adopt_rollout",
     "end_traffic_split",
     "rollout",
     "rollout_status",
@@ -257,16 +258,27 @@ def rollout_tick(
     action = _current(name, store)
     if action is None:
         return None
-    leases = get_lease_store(store)
     state = {**action.state, "action_id": action.id}
     if owner is not None and action.owner != owner:
-        leases.update_action(action.id, state, owner=owner)
-        _apply(name, state, store)  # a resumed rollout routes as its state says
+        adopt_rollout(name, owner=owner, store=store)
     if state["phase"] == "promoting":
         return _promote(name, action.id, state, store)
     if state["phase"] == "reverting":
         return _revert(name, action.id, state, store)
     return _judge(name, action.id, state, time.time() if now is None else now, store)
+
+
+def adopt_rollout(name: str, *, owner: str, store: Any = None) -> RolloutState | None:
+    """Make ``owner`` the driver of ``name``'s running rollout (its last driver died) and
+    route traffic as the rollout's state says; ``None`` when none runs."""
+    action = _current(name, store)
+    if action is None:
+        return None
+    state = {**action.state, "action_id": action.id}
+    get_lease_store(store).update_action(action.id, state, owner=owner)
+    if state["phase"] == "running":
+        _apply(name, state, store)
+    return RolloutState.of(get_lease_store(store).get_action(action.id))
 
 
 def _judge(

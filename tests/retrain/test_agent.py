@@ -1,0 +1,151 @@
+"""The agent: one acts per model (leases), it resumes what a killed agent left, and it
+drives a rollout to its end; ``hyperflow agent --once`` through the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import hyperflow as hf
+from hyperflow.cli import app
+from hyperflow.retrain import Agent, events, rollout
+from hyperflow.retrain._config import AgentConfig, RolloutConfig
+from hyperflow.retrain._triggers import TriggerConfig
+from hyperflow.store import get_lease_store
+from tests.retrain.rollout_helpers import log_arm, two_versions
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = RolloutConfig(steps=(50, 100), interval=0.3, min_requests=20, min_feedback=10,
+                     failure_limit=2, max_wait=60)
+runner = CliRunner()
+
+
+def _agent(url: str, ttl: float = 30.0) -> Agent:
+    return Agent(["m"], store=url, config=AgentConfig(interval=0.1, lease_ttl=ttl),
+                 triggers=TriggerConfig(), rollout_cfg=FAST)
+
+
+def test_of_two_agents_on_one_store_exactly_one_acts(store_url: str) -> None:
+    two_versions(store_url)
+    rollout("m", canary="candidate", store=store_url, config=FAST, owner="someone")
+    first, second = _agent(store_url), _agent(store_url)
+    gate = threading.Barrier(2)
+    reports: dict[str, bool] = {}
+
+    def run(agent: Agent) -> None:
+        gate.wait()
+        (rep,) = agent.run_once()
+        reports[agent.owner] = rep.acted
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert sorted(reports.values()) == [False, True]
+        winner = first if reports[first.owner] else second
+        loser = second if winner is first else first
+        (again,) = loser.run_once()
+        assert not again.acted and again.held_by == winner.owner
+        (action,) = get_lease_store(store_url).unfinished("m")
+        assert action.owner == winner.owner  # the winner took the rollout over
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_agent_drives_a_rollout_to_promotion(store_url: str) -> None:
+    v1, v2 = two_versions(store_url)
+    rollout("m", canary="candidate", store=store_url, config=FAST)
+    agent = _agent(store_url)
+    try:
+        log_arm(store_url, v1, "primary", n=40, error=0.5)
+        log_arm(store_url, v2, "canary", n=40, error=0.5)
+        time.sleep(FAST.interval + 0.05)
+        (rep,) = agent.run_once()
+        assert rep.acted and rep.rollout is not None and rep.rollout["status"] == "done"
+        assert hf.registry.get("m@production", store=store_url).version == v2
+        kinds = [e.kind for e in events("m", store=store_url)]
+        assert kinds[-4:] == ["rollout.start", "agent", "rollout.step", "promote"]
+    finally:
+        agent.close()
+
+
+def _project(tmp_path: Path, url: str) -> dict[str, str]:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.hyperflow]\nname = "m"\nstore = "{url}"\n'
+        '[tool.hyperflow.agent]\ninterval = "0.2s"\nlease_ttl = "1s"\n'
+        '[tool.hyperflow.rollout]\nsteps = [50, 100]\ninterval = "0.5s"\nmin_requests = 20\n'
+        "min_feedback = 10\n",
+        encoding="utf-8",
+    )
+    paths = [str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
+
+
+def _wait(predicate: object, timeout: float = 30.0) -> None:
+    assert callable(predicate)
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_canary_then_a_new_agent_resumes_and_finishes(
+    tmp_path: Path, store_url: str
+) -> None:
+    """Killed with SIGKILL mid-canary, the agent leaves the split with a running action;
+    the next agent takes it over once the lease ran out and drives it to the end."""
+    url = store_url
+    env = _project(tmp_path, url)
+    v1, v2 = two_versions(url)
+    rollout("m", canary="candidate", store=url, owner="someone")
+    leases = get_lease_store(url)
+    proc = subprocess.Popen([sys.executable, "-m", "hyperflow", "agent"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait(lambda: str(leases.unfinished("m")[0].owner).startswith("agent:"))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    (orphan,) = leases.unfinished("m")
+    policy = hf.registry.traffic("m", store=url)
+    assert policy is not None and policy.weights == {"production": 50.0, v2: 50.0}
+    _wait(lambda: leases.holder("model:m") is None)  # the dead agent's lease runs out
+    log_arm(url, v1, "primary", n=40)
+    log_arm(url, v2, "canary", n=40)
+    time.sleep(0.6)
+    done = subprocess.run([sys.executable, "-m", "hyperflow", "agent", "--once", "--json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (rep,) = json.loads(done.stdout)
+    assert rep["acted"] and any(f"rollout {orphan.id}" in r for r in rep["resumed"])
+    assert rep["rollout"]["status"] == "done"
+    assert hf.registry.traffic("m", store=url) is None
+    assert hf.registry.get("m@production", store=url).version == v2
+    assert leases.unfinished("m") == []
+
+
+def test_agent_once_from_the_command_line_reports_the_holder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    _project(tmp_path, url)
+    monkeypatch.chdir(tmp_path)
+    two_versions(url)
+    get_lease_store(url).acquire("model:m", "agent:elsewhere", 30.0)
+    result = runner.invoke(app, ["agent", "--once", "--json"])
+    assert result.exit_code == 0, result.output
+    (rep,) = json.loads(result.output)
+    assert rep == {"model": "m", "acted": False, "held_by": "agent:elsewhere"}
