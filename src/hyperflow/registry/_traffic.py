@@ -70,7 +70,8 @@ def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
     for key, value in weights.items():
         if not isinstance(key, str) or not key:
             raise RegistryError(f"a weight's key must be an alias or version, but got {key!r}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
             raise RegistryError(f"the weight of {key!r} must be a number, but got {value!r}")
         if value < 0:
             raise RegistryError(f"weights must be >= 0, but {key!r} has {value!r}")
@@ -118,7 +119,8 @@ def set_traffic(
 
     Example:
         >>> import hyperflow as hf
-        >>> hf.registry.set_traffic("weather", {"production": 90, "candidate": 10})  # doctest: +SKIP
+        >>> policy = {"production": 90, "candidate": 10}
+        >>> hf.registry.set_traffic("weather", policy, sticky="user_id")  # doctest: +SKIP
     """
     check_name(name)
     checked = _check_weights(weights)
