@@ -145,8 +145,13 @@ def set_traffic(
 
 
 def traffic(name: str, *, store: StoreArg = None) -> TrafficPolicy | None:
-    """The traffic policy of model ``name``, or ``None`` (its servers' aliases get everything)."""
+    """The traffic policy of model ``name``, or ``None`` (its servers' aliases get everything).
+
+    Raises:
+        RegistryError: ``name`` is not a registered model (with "did you mean").
+    """
     check_name(name)
+    catalog_of(store).require_model(name)
     return get_traffic_store(store).get(name)
 
 
@@ -156,5 +161,6 @@ def clear_traffic(name: str, *, cause: str | None = None, store: StoreArg = None
     Clearing a model without a policy is a no-op (still recorded in the audit log).
     """
     check_name(name)
+    catalog_of(store).require_model(name)
     existed = get_traffic_store(store).delete(name)
     record_event(store, "traffic.clear", name, details={"existed": existed}, reason=cause)
