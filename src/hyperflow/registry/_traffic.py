@@ -70,7 +70,8 @@ def _check_weights(weights: Mapping[str, float]) -> dict[str, float]:
     for key, value in weights.items():
         if not isinstance(key, str) or not key:
             raise RegistryError(f"a weight's key must be an alias or version, but got {key!r}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
             raise RegistryError(f"the weight of {key!r} must be a number, but got {value!r}")
         if value < 0:
             raise RegistryError(f"weights must be >= 0, but {key!r} has {value!r}")
@@ -118,7 +119,8 @@ def set_traffic(
 
     Example:
         >>> import hyperflow as hf
-        >>> hf.registry.set_traffic("weather", {"production": 90, "candidate": 10})  # doctest: +SKIP
+        >>> policy = {"production": 90, "candidate": 10}
+        >>> hf.registry.set_traffic("weather", policy, sticky="user_id")  # doctest: +SKIP
     """
     check_name(name)
     checked = _check_weights(weights)
@@ -143,8 +145,13 @@ def set_traffic(
 
 
 def traffic(name: str, *, store: StoreArg = None) -> TrafficPolicy | None:
-    """The traffic policy of model ``name``, or ``None`` (its servers' aliases get everything)."""
+    """The traffic policy of model ``name``, or ``None`` (its servers' aliases get everything).
+
+    Raises:
+        RegistryError: ``name`` is not a registered model (with "did you mean").
+    """
     check_name(name)
+    catalog_of(store).require_model(name)
     return get_traffic_store(store).get(name)
 
 
@@ -154,5 +161,6 @@ def clear_traffic(name: str, *, cause: str | None = None, store: StoreArg = None
     Clearing a model without a policy is a no-op (still recorded in the audit log).
     """
     check_name(name)
+    catalog_of(store).require_model(name)
     existed = get_traffic_store(store).delete(name)
     record_event(store, "traffic.clear", name, details={"existed": existed}, reason=cause)

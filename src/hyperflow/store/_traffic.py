@@ -119,7 +119,9 @@ class SQLTrafficStore(TrafficStore):
         t = L.traffic
         with self.store.engine.connect() as conn:
             r = conn.execute(sa.select(t).where(t.c.name == name)).first()
-        return None if r is None else TrafficPolicy.from_json(r.name, r.policy, r.updated_at, r.cause)
+        if r is None:
+            return None
+        return TrafficPolicy.from_json(r.name, r.policy, r.updated_at, r.cause)
 
     def put(self, policy: TrafficPolicy) -> None:
         if not policy.name:
