@@ -12,10 +12,13 @@ from typing import Annotated, TypedDict
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline as SkPipeline
+from sklearn.pipeline import make_pipeline
 
 import hyperflow as hf
-from hyperflow.testing import Suite, invariance
+from hyperflow.testing import Suite, mft
 
 COLUMNS = ["x1", "x2"]
 
@@ -59,23 +62,25 @@ def features(scale: Annotated[float, hf.Float(0.5, 2.0)] = 1.0) -> float:
 
 def model(
     split: Split, features: float, C: Annotated[float, hf.Float(1e-3, 10.0, log=True)] = 1.0
-) -> LogisticRegression:
-    est = LogisticRegression(C=C)
-    return est.fit(split.train[COLUMNS] * features, split.train["label"])
+) -> SkPipeline:
+    """Logistic regression on the two measurement columns of a frame (others ignored)."""
+    select = ColumnTransformer([("x", "passthrough", COLUMNS)])
+    est = make_pipeline(select, LogisticRegression(C=C * features))
+    return est.fit(split.train, split.train["label"])
 
 
-def metrics(model: LogisticRegression, split: Split) -> dict[str, float]:
-    predicted = model.predict(split.test[COLUMNS])
+def metrics(model: SkPipeline, split: Split) -> dict[str, float]:
+    predicted = model.predict(split.test)
     return {"accuracy": float((predicted == split.test["label"]).mean())}
 
 
 train = hf.Pipeline([rows, split, features, model, metrics], name="points-train")
 
 
-def prediction(model: LogisticRegression, point: Point) -> int:
-    return int(model.predict(pd.DataFrame([point])[COLUMNS])[0])
+def prediction(model: SkPipeline, point: Point) -> int:
+    return int(model.predict(pd.DataFrame([point]))[0])
 
 
 predict = hf.Pipeline([prediction], name="points-predict")
 
-suite = Suite("points", [invariance("swap-nothing", [{"x1": 1.0, "x2": 1.0}], lambda r: dict(r))])
+suite = Suite("points", [mft([({"x1": 3.0, "x2": 3.0}, 1), ({"x1": -3.0, "x2": -3.0}, 0)])])

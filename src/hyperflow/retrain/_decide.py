@@ -148,7 +148,7 @@ def decide(
     current = {**champion.inputs, **setup.retrain_inputs, **dict(inputs or {})}
     trained = _train(setup, champion, mode, trials, current, meta, say)
     predictor = _challenger_predictor(champion, trained)
-    rules = _rules(_context(setup, champion, trained, predictor, say), name, meta)
+    rules = _rules(_context(setup, champion, trained, predictor, meta, say), name, meta)
     ok = passed(rules)
     runs = {"challenger": trained.run_id, "champion": champion.version.run_id}
     common = dict(runs=runs, recomputed=trained.recomputed, cached=trained.cached, mode=mode)

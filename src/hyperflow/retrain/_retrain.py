@@ -161,7 +161,12 @@ def _train(
 
 
 def _context(
-    setup: _Setup, champion: Champion, trained: Trained, predictor: Any, say: Progress
+    setup: _Setup,
+    champion: Champion,
+    trained: Trained,
+    predictor: Any,
+    store: MetadataStore,
+    say: Progress,
 ) -> GateContext:
     from hyperflow import registry
     from hyperflow.retrain._retrain_run import rescore
@@ -171,7 +176,7 @@ def _context(
     old_inputs = {**trained.inputs}
     champ = rescore(setup.train, champion.artifacts, champion.config, old_inputs, [setup.metrics])
     model_name = next(iter(champion.artifacts))
-    bound = [r["suite"] for r in registry.suite_results(champion.version.ref)]
+    bound = [r["suite_ref"] for r in registry.suite_results(champion.version.ref, store=store)]
     data = None
     if gate.data:
         before = setup.train.run(

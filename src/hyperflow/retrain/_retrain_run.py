@@ -89,7 +89,7 @@ def train_at(
     """Run ``train`` at ``config`` on ``inputs`` (tracked, cached) for ``outputs``."""
     import time
 
-    known = {k: v for k, v in config.items() if k in train.space}
+    known = {k: v for k, v in config.items() if k in set(train.space.keys())}
     t0 = time.perf_counter()
     result = train.run(
         inputs=dict(inputs), config=known, outputs=list(outputs), track=store, tags=tags
@@ -129,7 +129,7 @@ def rescore(
     scoring = Pipeline(nodes, name=f"{train.name}-rescore")
     feed = {k: v for k, v in inputs.items() if k in scoring.inputs}
     feed.update(artifacts)
-    known = {k: v for k, v in config.items() if k in scoring.space}
+    known = {k: v for k, v in config.items() if k in set(scoring.space.keys())}
     result = scoring.run(inputs=feed, config=known, outputs=list(outputs), track=False)
     return {o: result[o] for o in outputs}
 
