@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,23 @@ from hyperflow.cli import app
 from hyperflow.retrain import Agent, events, rollout
 from hyperflow.retrain._config import AgentConfig, RolloutConfig
 from hyperflow.retrain._triggers import TriggerConfig
+from hyperflow.serve import create_app
 from hyperflow.store import get_lease_store
 from tests.retrain.rollout_helpers import log_arm, two_versions
+from tests.serve import traffic_models
+from tests.serve.conftest import Running, servers
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = RolloutConfig(steps=(50, 100), interval=0.3, min_requests=20, min_feedback=10,
                      failure_limit=2, max_wait=60)
 runner = CliRunner()
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[..., Running]]:
+    """Real uvicorn servers on 127.0.0.1 (stopped after the test)."""
+    with servers() as start:
+        yield start
 
 
 def _agent(url: str, ttl: float = 30.0) -> Agent:
@@ -149,3 +160,42 @@ def test_agent_once_from_the_command_line_reports_the_holder(
     assert result.exit_code == 0, result.output
     (rep,) = json.loads(result.output)
     assert rep == {"model": "m", "acted": False, "held_by": "agent:elsewhere"}
+
+
+@pytest.mark.slow
+def test_a_crashing_canary_in_a_real_server_is_rolled_back_within_one_interval(
+    serve_app: Callable[..., Running],
+) -> None:
+    """uvicorn on 127.0.0.1 serves visit@production; the candidate raises on every call.
+    The agent ticking the canary sends all traffic back to the champion within one
+    analysis interval of the first errors."""
+    _, v2 = traffic_models.two_versions(canary_coef=-1.0)
+    cfg = RolloutConfig(steps=(50, 100), interval=3.0, min_requests=20, min_feedback=0,
+                        failure_limit=2, max_wait=60)
+    rollout("visit", canary="candidate", config=cfg)
+    srv = serve_app(create_app("visit@production", poll_interval_s=0.05))
+    agent = Agent(["visit"], config=AgentConfig(interval=0.1), triggers=TriggerConfig(),
+                  rollout_cfg=cfg)
+    try:
+        first_error = None
+        state = None
+        deadline = time.monotonic() + 30
+        while state is None or state["status"] == "running":
+            assert time.monotonic() < deadline, state
+            r = srv.client.post("/predict", json={"user": "u", "x": 1.0})
+            if r.status_code == 500 and first_error is None:
+                first_error = time.monotonic()
+            (rep,) = agent.run_once()
+            state = rep.rollout
+            time.sleep(0.02)
+        assert first_error is not None
+        assert state["status"] == "reverted" and "errors" in state["reason"]
+        assert time.monotonic() - first_error < cfg.interval + 0.5  # the flush lag included
+        time.sleep(0.3)  # the server's reload poll picks the cleared policy up
+        arms = {srv.client.post("/predict", json={"user": "u", "x": 1.0}).status_code
+                for _ in range(30)}
+        assert arms == {200}
+        assert "candidate" not in hf.registry.get(f"visit:{v2}").aliases
+    finally:
+        agent.close()
+        srv.stop()
