@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import hyperflow as hf
-from hyperflow.store import FeedbackRecord, PredictionRecord, SQLPredictionLog
+from hyperflow.store import FeedbackRecord, PredictionRecord, get_prediction_log
 from tests.registry import models
 
 
@@ -30,8 +30,9 @@ def log_arm(
     status: int = 200, at: float | None = None, name: str = "m", prefix: str = "",
     feedback: bool = True,
 ) -> None:
-    """``n`` answered requests of ``version`` on ``arm``; feedback off by ``error``."""
-    log = SQLPredictionLog(store_url)
+    """``n`` answered requests of ``version`` on ``arm``; feedback off by ``error``
+    (``store_url`` ``""``: the project's store)."""
+    log = get_prediction_log(store_url or None)
     ts = datetime.fromtimestamp(at if at is not None else time.time(), UTC)
     recs, fb = [], []
     for i in range(n):

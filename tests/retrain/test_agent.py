@@ -3,6 +3,7 @@ drives a rollout to its end; ``hyperflow agent --once`` through the command line
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -22,7 +23,9 @@ from hyperflow.retrain import Agent, events, rollout
 from hyperflow.retrain._config import AgentConfig, RolloutConfig
 from hyperflow.retrain._triggers import TriggerConfig
 from hyperflow.serve import create_app
-from hyperflow.store import get_lease_store
+from hyperflow.store import get_lease_store, get_monitor_store
+from tests.retrain.conftest import Project
+from tests.retrain.project import write_rows
 from tests.retrain.rollout_helpers import log_arm, two_versions
 from tests.serve import traffic_models
 from tests.serve.conftest import Running, servers
@@ -199,3 +202,41 @@ def test_a_crashing_canary_in_a_real_server_is_rolled_back_within_one_interval(
     finally:
         agent.close()
         srv.stop()
+
+
+@pytest.mark.slow
+def test_an_alert_leads_to_retrain_gate_canary_and_promotion_as_one_chain(
+    project: Project, tmp_path: Path
+) -> None:
+    """The loop with no hand step: an open alert -> trigger -> retrain on the new rows ->
+    gate -> canary at 50 % -> promotion, each event caused by the one before."""
+    champion = project(flip=0.3, gate=(
+        '[tool.hyperflow.retrain]\non_alert = ["accuracy-drop"]\n'
+        '[tool.hyperflow.retrain.inputs]\npath = "new.csv"\n'
+        '[[tool.hyperflow.alerts]]\nname = "accuracy-drop"\nwhen = "metrics.accuracy < 0.8"\n'
+    ))
+    write_rows(tmp_path / "new.csv", seed=7)
+    get_monitor_store().open_alert("accuracy-drop", "points", champion.version, "critical",
+                                   time.time(), None, {"figures": {"metrics.accuracy": 0.6}})
+    agent = Agent(["points"], config=AgentConfig(interval=0.1), rollout_cfg=FAST)
+    try:
+        (first,) = agent.run_once()
+        assert first.triggers == ["alert 'accuracy-drop' is firing"], first
+        assert first.decision is not None and first.decision["passed"], first.decision
+        assert first.rollout is not None and first.rollout["percent"] == 50
+        challenger = str(first.decision["challenger"])
+        log_arm("", champion.version, "primary", n=30, name="points")
+        log_arm("", challenger, "canary", n=30, name="points")
+        time.sleep(FAST.interval + 0.05)
+        (second,) = agent.run_once()
+        assert second.rollout is not None and second.rollout["status"] == "done", second
+        assert hf.registry.get("points@production").version == challenger
+        chain = events("points")
+        assert [e.kind for e in chain] == [
+            "alert", "trigger", "retrain", "gate", "rollout.start", "rollout.step", "promote"
+        ]
+        assert all(b.cause_id == a.id for a, b in itertools.pairwise(chain))
+        (third,) = agent.run_once()  # the alert was handled: nothing fires again
+        assert third.triggers == [] and third.decision is None
+    finally:
+        agent.close()

@@ -40,6 +40,8 @@ __all__ = ["Agent", "PassReport"]
 
 _log = logging.getLogger("hyperflow.agent")
 _PRUNE_EVERY = 3600.0
+#: The alias a passing challenger gets, and that the canary rolls out.
+CHALLENGER = "candidate"
 
 
 @dataclass
@@ -233,20 +235,21 @@ class Agent:
             decision = _seams.retrain(
                 name, cause=cause, store=self.store, mode=self.triggers.mode,
                 trials=self.triggers.trials, champion=self.rollout_cfg.champion,
+                challenger_alias=CHALLENGER,
             )
         except BaseException as exc:
             self.leases.finish_action(action.id, ActionStatus.FAILED,
                                       {"cause": cause, "error": str(exc)})
             raise
-        report.decision = {
-            "passed": decision.passed,
-            "challenger": getattr(decision.challenger, "version", None),
-            "rules": [f"{r.name}: {'pass' if r.passed else 'fail'}" for r in decision.rules],
-        }
         self.leases.finish_action(action.id, ActionStatus.DONE,
                                   {"cause": cause, "decision_id": decision.decision_id})
+        report.decision = {
+            "passed": decision.passed,
+            "challenger": decision.challenger.version if decision.challenger else None,
+            "rules": [f"{r.rule}: {'pass' if r.passed else 'fail'}" for r in decision.rules],
+        }
         if decision.passed and decision.challenger is not None:
-            state = rollout(name, canary="candidate", cause=decision.event_id,
+            state = rollout(name, canary=CHALLENGER, cause=decision.event_id,
                             store=self.store, owner=self.owner, config=self.rollout_cfg)
             report.rollout = _brief(state)
 

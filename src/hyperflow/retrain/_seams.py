@@ -6,7 +6,10 @@ and ``hf.retrain`` (the gate). Thin on purpose: each forwards to the real implem
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hyperflow.retrain._retrain import Decision
 
 __all__ = ["clear_traffic", "retrain", "set_traffic", "traffic"]
 
@@ -34,8 +37,8 @@ def clear_traffic(name: str, *, cause: str, store: Any) -> None:
     registry.clear_traffic(name, cause=cause, store=store)
 
 
-def retrain(name: str, *, cause: int | None, store: Any, **options: Any) -> Any:
+def retrain(name: str, *, cause: int | None, store: Any, **options: Any) -> Decision:
     """Retrain and gate ``name`` (``hf.retrain``); returns its ``Decision``."""
-    from hyperflow import retrain as package
+    from hyperflow.retrain._retrain import retrain as run
 
-    return package.retrain(name, cause=cause, store=store, **options)
+    return run(name, cause=cause, store=store, **options)
