@@ -25,6 +25,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,11 @@ class Agent:
     """Runs passes over ``models`` (default: ``[tool.hyperflow.agent] models``, else the
     project's name) against one store.
 
+    ``triggers``, ``rollout_cfg`` and ``config`` default to the project's
+    ``[tool.hyperflow.retrain]``, ``[tool.hyperflow.rollout]`` and
+    ``[tool.hyperflow.agent]``; ``monitor`` to ``[tool.hyperflow.monitor]``; ``inputs``
+    (the retrain's train inputs) to ``[tool.hyperflow.retrain] inputs``.
+
     Example:
         >>> from hyperflow.retrain import Agent
         >>> agent = Agent(["weather"], store="sqlite://")  # doctest: +SKIP
@@ -99,7 +105,7 @@ class Agent:
         self, models: list[str] | None = None, *, store: Any = None,
         config: AgentConfig | None = None, triggers: TriggerConfig | None = None,
         rollout_cfg: RolloutConfig | None = None, monitor: Any = None,
-        owner: str | None = None,
+        owner: str | None = None, inputs: Mapping[str, Any] | None = None,
     ) -> None:
         self.config = config or agent_config()
         self.models = list(models or self.config.models)
@@ -114,6 +120,7 @@ class Agent:
         self.triggers = triggers if triggers is not None else trigger_config()
         self.rollout_cfg = rollout_cfg or rollout_config()
         self.monitor = monitor
+        self.inputs = dict(inputs) if inputs is not None else None
         self.owner = owner or f"agent:{socket.gethostname()}:{os.getpid()}:{random_id()[:8]}"
         self.leases = get_lease_store(store)
         self._beat: _Heartbeat | None = None
@@ -235,7 +242,7 @@ class Agent:
             decision = _seams.retrain(
                 name, cause=cause, store=self.store, mode=self.triggers.mode,
                 trials=self.triggers.trials, champion=self.rollout_cfg.champion,
-                challenger_alias=CHALLENGER,
+                challenger_alias=CHALLENGER, inputs=self.inputs,
             )
         except BaseException as exc:
             self.leases.finish_action(action.id, ActionStatus.FAILED,

@@ -188,6 +188,7 @@ def analyse(arms: dict[str, ArmFigures], challenger: str, cfg: RolloutConfig) ->
     requests = Check(
         "requests", Verdict.PASS if chall.requests >= cfg.min_requests else Verdict.WAIT,
         float(chall.requests), float(cfg.min_requests),
+        f"{chall.requests} of {cfg.min_requests} requests",
     )
     checks = (error_check(champ, chall, cfg), _latency(champ, chall, cfg), requests,
               _metric(champ, chall, cfg))
