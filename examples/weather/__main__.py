@@ -206,7 +206,7 @@ def main() -> None:
     checked, alerts = check_traffic(len(latencies))
 
     # 7. the loop: alert -> retrain -> gate -> canary on replayed traffic -> promotion
-    from examples.weather.loop import describe
+    from examples.weather.loop import summary_rows
 
     logged = hf.predictions.search("weather", version=mv.version)  # before the canary
     loop = _canary()
@@ -255,17 +255,8 @@ def main() -> None:
             f"{alert['severity']}: {alert['rule']} {alert['status']}: {alert['when']} "
             f"(version {alert['cause']['version']}, run {alert['cause'].get('run_id')})",
         )
-    decision = loop.decision or {}
-    summary.add_row(
-        "loop: gate", f"{'passed' if decision.get('passed') else 'failed'}: "
-        + ", ".join(decision.get("rules", [])),
-    )
-    ro = loop.rollout or {}
-    summary.add_row("loop: canary", f"{ro.get('status')} ({ro.get('reason')}), "
-                    f"{loop.canary_requests} replayed requests in {loop.seconds:.1f} s")
-    for event in loop.chain:
-        summary.add_row("loop: event", describe(event))
-    summary.add_row("final alias", f"weather@production -> {loop.production}")
+    for what, value in summary_rows(loop):
+        summary.add_row(what, value)
     summary.add_row("demo wall time", f"{time.perf_counter() - t_start:.1f} s")
     console.print(summary)
 

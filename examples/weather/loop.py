@@ -115,3 +115,17 @@ def describe(event: Event) -> str:
     }.get(event.kind, lambda: str(d))()
     cause = f" <- #{event.cause_id}" if event.cause_id else ""
     return f"#{event.id} {event.kind}{cause}: {text}"
+
+
+def summary_rows(loop: LoopResult) -> list[tuple[str, str]]:
+    """The loop's lines of the demo summary: the gate, the canary, the chain, the alias."""
+    decision, ro = loop.decision or {}, loop.rollout or {}
+    rows = [
+        ("loop: gate", f"{'passed' if decision.get('passed') else 'failed'}: "
+         + ", ".join(decision.get("rules", []))),
+        ("loop: canary", f"{ro.get('status')} ({ro.get('reason')}), {loop.canary_requests} "
+         f"replayed requests in {loop.seconds:.1f} s"),
+    ]
+    rows += [("loop: event", describe(e)) for e in loop.chain]
+    rows.append(("final alias", f"weather@production -> {loop.production}"))
+    return rows

@@ -32,7 +32,7 @@ from hyperflow.store import SQLStore, get_store
 from hyperflow.store import _schema as S
 
 __all__ = ["MIN_ERROR_REQUESTS", "Analysis", "ArmFigures", "Check", "Verdict", "analyse",
-           "arm_figures"]
+           "arm_counts", "arm_figures"]
 
 #: Requests of the challenger before its error rate is judged.
 MIN_ERROR_REQUESTS = 10
@@ -96,18 +96,43 @@ class Analysis:
         return [c for c in self.checks if c.verdict is Verdict.FAIL]
 
 
+def _arm_filter(q: Any, name: str, version: str, arm: str, since: float) -> Any:
+    p = S.predictions
+    q = q.where(p.c.model == name, p.c.version == version, p.c.timestamp >= since)
+    if arm == "shadow":
+        return q.where(p.c.arm == arm)
+    return q.where(sa.or_(p.c.arm.is_(None), p.c.arm != "shadow"))
+
+
 def _rows(store: SQLStore, name: str, version: str, arm: str, since: float) -> list[Any]:
     p, f = S.predictions, S.feedback
-    q = (
-        sa.select(p.c.status, p.c.latency_ms, p.c.output, f.c.ground_truth)
-        .select_from(p.outerjoin(f, p.c.request_id == f.c.request_id))
-        .where(p.c.model == name, p.c.version == version, p.c.timestamp >= since)
-    )
-    q = q.where(p.c.arm == arm) if arm == "shadow" else q.where(
-        sa.or_(p.c.arm.is_(None), p.c.arm != "shadow")
+    q = sa.select(p.c.status, p.c.latency_ms, p.c.output, f.c.ground_truth).select_from(
+        p.outerjoin(f, p.c.request_id == f.c.request_id)
     )
     with store.engine.connect() as conn:
-        return list(conn.execute(q).all())
+        return list(conn.execute(_arm_filter(q, name, version, arm, since)).all())
+
+
+def _sql(store: Any) -> SQLStore:
+    sql = get_store(store)
+    if not isinstance(sql, SQLStore):
+        raise TypeError(f"canary analysis needs a SQL store, got {type(sql).__name__}")
+    return sql
+
+
+def arm_counts(
+    name: str, arms: dict[str, str], *, since: float, store: Any = None
+) -> dict[str, ArmFigures]:
+    """Only requests and errors per arm, counted by the database (the cheap per-tick read)."""
+    p = S.predictions
+    failed = sa.func.sum(sa.case((p.c.status >= 500, 1), else_=0))
+    out = {}
+    with _sql(store).engine.connect() as conn:
+        for arm, version in arms.items():
+            q = _arm_filter(sa.select(sa.func.count(), failed), name, version, arm, since)
+            n, errors = conn.execute(q).one()
+            out[arm] = ArmFigures(arm, version, int(n or 0), int(errors or 0))
+    return out
 
 
 def _figures(arm: str, version: str, rows: list[Any]) -> ArmFigures:
@@ -138,9 +163,7 @@ def arm_figures(
     name: str, arms: dict[str, str], *, since: float, store: Any = None
 ) -> dict[str, ArmFigures]:
     """Figures of each arm (``{"primary": "1.0.0", "canary": "1.1.0"}``) since ``since``."""
-    sql = get_store(store)
-    if not isinstance(sql, SQLStore):
-        raise TypeError(f"canary analysis needs a SQL store, got {type(sql).__name__}")
+    sql = _sql(store)
     return {
         arm: _figures(arm, version, _rows(sql, name, version, arm, since))
         for arm, version in arms.items()

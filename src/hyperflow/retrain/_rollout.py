@@ -18,7 +18,14 @@ from typing import Any
 
 from hyperflow._errors import RegistryError, RetrainError
 from hyperflow.retrain import _seams
-from hyperflow.retrain._canary import Analysis, Verdict, analyse, arm_figures, error_check
+from hyperflow.retrain._canary import (
+    Analysis,
+    Verdict,
+    analyse,
+    arm_counts,
+    arm_figures,
+    error_check,
+)
 from hyperflow.retrain._config import RolloutConfig, rollout_config
 from hyperflow.retrain._events import record_event
 from hyperflow.store import Action, ActionStatus, actor, get_lease_store, get_store
@@ -286,13 +293,13 @@ def _judge(
 ) -> RolloutState:
     cfg = RolloutConfig.from_json(state["config"])
     arm = "shadow" if state["mode"] == "shadow" else "canary"
-    arms = arm_figures(
-        name, {"primary": state["champion_version"], arm: state["challenger_version"]},
-        since=state["step_started_at"], store=store,
-    )
+    versions = {"primary": state["champion_version"], arm: state["challenger_version"]}
+    since = state["step_started_at"]
     if now - state["last_analysis_at"] >= cfg.interval:
         state["last_analysis_at"] = now
+        arms = arm_figures(name, versions, since=since, store=store)
         return _decide(name, action_id, state, analyse(arms, arm, cfg), now, store)
+    arms = arm_counts(name, versions, since=since, store=store)  # between analyses: errors
     health = error_check(arms["primary"], arms[arm], cfg)
     spacing = cfg.interval / cfg.failure_limit
     if health.verdict is Verdict.FAIL and now - state["last_health_at"] >= spacing:

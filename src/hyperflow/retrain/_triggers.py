@@ -57,9 +57,19 @@ class Trigger:
     event_id: int | None = None
 
 
-def _cron(text: Any) -> str:
-    from croniter import croniter
+def _croniter() -> Any:
+    try:
+        from croniter import croniter
+    except ImportError:  # pragma: no cover - the extra is part of dev
+        raise ConfigError(
+            "schedule in [tool.hyperflow.retrain] needs croniter: "
+            "pip install 'hyperflow[retrain]'"
+        ) from None
+    return croniter
 
+
+def _cron(text: Any) -> str:
+    croniter = _croniter()
     if not isinstance(text, str) or not croniter.is_valid(text):
         raise ConfigError(
             f"schedule in [tool.hyperflow.retrain] must be a cron expression like "
@@ -120,8 +130,7 @@ def _fired(history: list[Event], kind: str) -> list[Event]:
 def _scheduled(
     name: str, cfg: TriggerConfig, history: list[Event], now: float, since: float
 ) -> Trigger | None:
-    from croniter import croniter
-
+    croniter = _croniter()
     assert cfg.schedule is not None
     earlier = _fired(history, "schedule")
     base = earlier[-1].detail.get("slot", earlier[-1].at) if earlier else since
