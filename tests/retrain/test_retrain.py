@@ -191,3 +191,43 @@ def test_unknown_gate_keys_are_errors_with_a_suggestion(project: Project) -> Non
 def test_unknown_event_kinds_are_errors() -> None:
     with pytest.raises(RetrainError, match="did you mean 'rollback'"):
         hf.retrain.record_event("m", "rolback", {}, store="sqlite://")
+
+
+def _serve_log(url: str, rows: list[dict[str, float]], labels: list[int]) -> None:
+    """Predictions of the champion with their ground truth, as a server would log them."""
+    import json
+    from datetime import UTC, datetime
+
+    from hyperflow.store import FeedbackRecord, PredictionRecord, get_prediction_log
+
+    log = get_prediction_log(url)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    log.write(
+        [
+            PredictionRecord(f"r{i}", "points", "0.1.0", now, 1.0, json.dumps(row), "0")
+            for i, row in enumerate(rows)
+        ]
+    )
+    log.write_feedback(
+        [FeedbackRecord(f"r{i}", json.dumps(y), now) for i, y in enumerate(labels)]
+    )
+    log.close()
+
+
+def test_both_are_scored_on_the_last_labelled_live_window(
+    project: Project, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    project('\n[tool.hyperflow.gate]\nlive_window = "7d"\n')
+    skipped = _rule(hf.retrain("points", dry_run=True), "live")
+    assert skipped.skipped and "no labelled live traffic in the last 7d" in skipped.message
+    live = pd.read_csv(write_rows(tmp_path / "live.csv", n=80, seed=11, flip=0.2))
+    rows = live[["x1", "x2"]].to_dict("records")
+    _serve_log(f"sqlite:///{tmp_path}/.hyperflow/hyperflow.db", rows, list(live["label"]))
+    rule = _rule(hf.retrain("points", dry_run=True), "live")
+    champion = hf.registry.load("points@production")
+    expected = float((champion.artifacts["model"].predict(live) == live["label"]).mean())
+    assert not rule.skipped and rule.figures["rows"] == 80 and rule.figures["metric"] == "accuracy"
+    assert rule.figures["champion"] == pytest.approx(expected)
+    assert rule.passed == (rule.figures["challenger"] >= rule.figures["champion"])

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from typing import Any as _Any
 
 from hyperflow.retrain._agent import Agent, PassReport
 from hyperflow.retrain._config import RolloutConfig, rollout_config
@@ -66,7 +66,7 @@ __all__ = [
 class _CallableModule(types.ModuleType):
     """``hf.retrain`` is this package and, called, the :func:`retrain` function."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Decision:
+    def __call__(self, *args: _Any, **kwargs: _Any) -> Decision:
         return retrain(*args, **kwargs)
 
 

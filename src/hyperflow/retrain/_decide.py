@@ -47,8 +47,11 @@ def _register(
     }
     if not ok:
         tags["rejected"] = "true"
+    # the champion's serialization choice carries over (a pickled champion's challenger too)
+    chosen = (champion.version.lineage.get("serialization") or {}).get("allow_pickle")
     return registry.register(
         name,
+        allow_pickle=bool(chosen) if chosen is not None else None,
         run_id=trained.run_id,
         predict=champion.version.predict_ref,
         artifacts=list(champion.artifacts),
@@ -151,7 +154,13 @@ def decide(
     rules = _rules(_context(setup, champion, trained, predictor, meta, say), name, meta)
     ok = passed(rules)
     runs = {"challenger": trained.run_id, "champion": champion.version.run_id}
-    common = dict(runs=runs, recomputed=trained.recomputed, cached=trained.cached, mode=mode)
+    common = dict(
+        runs=runs,
+        recomputed=trained.recomputed,
+        cached=trained.cached,
+        mode=mode,
+        train_seconds=trained.seconds,
+    )
     if dry_run:
         say(f"gate {'passed' if ok else 'FAILED'} (dry run: nothing registered or moved)")
         return Decision(

@@ -101,8 +101,9 @@ def fairness_rules(ctx: GateContext) -> list[RuleResult]:
 
 
 def _score(outputs: list[Any], truth: list[Any]) -> tuple[str, float]:
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in truth)
-    if numeric and all(isinstance(v, int | float) for v in outputs):
+    """Accuracy for labels (text, booleans, integers), mean absolute error for real numbers."""
+    real = any(isinstance(v, float) and not float(v).is_integer() for v in [*truth, *outputs])
+    if real:
         mae = sum(abs(float(o) - float(t)) for o, t in zip(outputs, truth, strict=True))
         return "mae", mae / len(truth)
     same = sum(str(o) == str(t) for o, t in zip(outputs, truth, strict=True))

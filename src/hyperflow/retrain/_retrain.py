@@ -39,6 +39,7 @@ class Decision:
         runs: the run ids compared (``challenger``, ``champion``).
         recomputed, cached: the train pipeline's nodes that ran and that were cache hits.
         mode: ``refit`` or ``search``; dry_run: nothing was registered or moved.
+        seconds, train_seconds: the whole retrain, and its training run alone.
     """
 
     passed: bool
@@ -53,6 +54,7 @@ class Decision:
     mode: str = "refit"
     dry_run: bool = False
     seconds: float = 0.0
+    train_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able summary (what ``hyperflow retrain --json`` prints)."""
@@ -69,6 +71,7 @@ class Decision:
             "mode": self.mode,
             "dry_run": self.dry_run,
             "seconds": self.seconds,
+            "train_seconds": self.train_seconds,
         }
 
 
