@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks._serve_apps import fit_logreg, label
+
 import hyperflow as hf
-from benchmarks._serve_apps import MEASUREMENTS, WeatherDay, fit_logreg, label
 from hyperflow.serve import create_app
 
-__all__ = ["MEASUREMENTS", "WeatherDay", "app", "prepare", "weather_predict"]
+__all__ = ["app", "prepare", "weather_predict"]
 
 weather_predict = hf.Pipeline([label], name="weather-predict")
 """Module level, so the registry can import it by reference."""

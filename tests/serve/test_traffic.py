@@ -108,7 +108,7 @@ def test_shadow_answers_with_the_champion_and_logs_the_copy(
 def test_a_crashing_canary_gives_500_rows_and_spares_the_primary(
     serve_app: Callable[..., Running],
 ) -> None:
-    v1, v2 = two_versions(canary_coef=-1.0)  # the candidate raises on every call
+    _, v2 = two_versions(canary_coef=-1.0)  # the candidate raises on every call
     hf.registry.set_traffic("visit", {"production": 70, "candidate": 30})
     srv = _serve(serve_app)
     statuses: Counter[tuple[str, int]] = Counter()
