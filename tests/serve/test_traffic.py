@@ -6,17 +6,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import pytest
 
 import hyperflow as hf
+from hyperflow.registry import Predictor
 from hyperflow.serve import create_app
+from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._traffic import ShadowWorker
+from hyperflow.serve._writer import LogWriter
+from hyperflow.store import InMemoryPredictionLog
 from tests.serve.conftest import Running
-from tests.serve.traffic_models import two_versions
+from tests.serve.traffic_models import Visit, two_versions
 
 
 def _logged(n: int, deadline_s: float = 20.0) -> pd.DataFrame:
@@ -33,6 +40,7 @@ def _serve(serve_app: Callable[..., Running], **options: Any) -> Running:
     return serve_app(create_app("visit@production", poll_interval_s=0.05, **options))
 
 
+@pytest.mark.slow
 def test_a_90_10_split_answers_from_both_arms_and_logs_both(
     serve_app: Callable[..., Running],
 ) -> None:
@@ -108,7 +116,7 @@ def test_shadow_answers_with_the_champion_and_logs_the_copy(
 def test_a_crashing_canary_gives_500_rows_and_spares_the_primary(
     serve_app: Callable[..., Running],
 ) -> None:
-    v1, v2 = two_versions(canary_coef=-1.0)  # the candidate raises on every call
+    _, v2 = two_versions(canary_coef=-1.0)  # the candidate raises on every call
     hf.registry.set_traffic("visit", {"production": 70, "candidate": 30})
     srv = _serve(serve_app)
     statuses: Counter[tuple[str, int]] = Counter()
@@ -126,7 +134,7 @@ def test_a_crashing_canary_gives_500_rows_and_spares_the_primary(
 
 
 def test_a_slow_canary_is_answered_504(serve_app: Callable[..., Running]) -> None:
-    two_versions(canary_coef=-2.0)  # the candidate takes 2 s
+    two_versions(canary_coef=-2.0)  # the candidate takes 1 s
     hf.registry.set_traffic("visit", {"candidate": 100, "production": 0}, timeout_s=0.2)
     srv = _serve(serve_app)
     r = srv.client.post("/predict", json={"user": "u", "x": 1.0})
@@ -135,6 +143,7 @@ def test_a_slow_canary_is_answered_504(serve_app: Callable[..., Running]) -> Non
     assert list(_logged(1)["status"]) == [504]
 
 
+@pytest.mark.slow
 def test_a_policy_set_from_the_cli_reaches_a_running_server(
     serve_app: Callable[..., Running],
 ) -> None:
@@ -160,3 +169,43 @@ def test_a_policy_set_from_the_cli_reaches_a_running_server(
     while "x-hyperflow-arm" in srv.client.post("/predict", json={"user": "u", "x": 1.0}).headers:
         assert time.monotonic() < deadline, "the cleared policy was not picked up"
         time.sleep(0.02)
+
+
+def test_a_slow_shadow_adds_no_latency_to_the_answer(serve_app: Callable[..., Running]) -> None:
+    v1, _ = two_versions(canary_coef=-2.0)  # the shadow takes 1 s per copy
+    hf.registry.set_traffic("visit", {"production": 100}, shadow="candidate")
+    srv = _serve(serve_app)
+    for i in range(3):
+        t0 = time.perf_counter()
+        r = srv.client.post("/predict", json={"user": f"u{i}", "x": 1.0})
+        assert r.json()["version"] == v1 and time.perf_counter() - t0 < 0.8
+    srv.stop()  # shutdown finishes the queued copies
+    assert sorted(_logged(6)["arm"]) == ["primary"] * 3 + ["shadow"] * 3
+
+
+RELEASE = threading.Event()
+
+
+def waits(visit: Visit) -> float:
+    """Holds the shadow thread until the test releases it."""
+    RELEASE.wait(30)
+    return visit["x"]
+
+
+def test_a_full_shadow_queue_drops_and_counts() -> None:
+    log = InMemoryPredictionLog()
+    writer = LogWriter(log)
+    metrics = ServeMetrics(float)
+    worker = ShadowWorker(lambda: writer, metrics, max_queue=2)
+    p = Predictor(hf.Pipeline([waits], name="waits"), {}, name="visit", version="9.0.0")
+    RELEASE.clear()
+    for i in range(6):  # one running, two queued, the rest dropped
+        worker.submit(p, f"r{i}", {"visit": {"user": "u", "x": float(i)}})
+        time.sleep(0.05)
+    assert worker.dropped == 3
+    assert "hyperflow_shadow_dropped_total 3.0" in metrics.render()[0].decode()
+    RELEASE.set()
+    worker.close()
+    writer.close()
+    df = log.search("visit")
+    assert list(df["arm"]) == ["shadow"] * 3 and list(df["request_id"]) == ["r0", "r1", "r2"]

@@ -14,11 +14,11 @@ class Visit(TypedDict):
 
 
 def score(coef: float, visit: Visit) -> float:
-    """``coef * x``; coef -1 crashes (a broken canary), coef -2 is slow (a hung one)."""
+    """``coef * x``; coef -1 crashes (a broken canary), coef -2 takes 1 s (a hung one)."""
     if coef == -1.0:
         raise RuntimeError("the canary is broken")
     if coef == -2.0:
-        time.sleep(2.0)
+        time.sleep(1.0)
     return coef * visit["x"]
 
 

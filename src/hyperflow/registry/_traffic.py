@@ -27,20 +27,22 @@ _TOLERANCE = 1e-6
 def resolve_key(catalog: RegistryStore, name: str, key: str) -> str:
     """The version an alias (or exact version) ``key`` of model ``name`` names now.
 
+    One read when ``key`` resolves (servers call this at every reload poll).
+
     Raises:
         RegistryError: unknown alias or version, with the known ones and a "did you mean".
     """
-    if _is_version(key):
-        known = [v.version for v in catalog.versions(name)]
-        if key in known:
-            return key
-        raise _unknown(name, key, known, "version")
-    if key == "latest":
-        return catalog.resolve_alias(name, key)
-    aliases = sorted({a for v in catalog.versions(name) for a in v.aliases})
-    if key not in aliases:
-        raise _unknown(name, key, aliases, "alias")
-    return catalog.resolve_alias(name, key)
+    version = _is_version(key)
+    try:
+        return catalog.get_version(name, key).version if version else catalog.resolve_alias(
+            name, key
+        )
+    except RegistryError:
+        known = catalog.versions(name)  # an unknown model raises here, with its own hint
+    if version:
+        raise _unknown(name, key, [v.version for v in known], "version") from None
+    aliases = sorted({a for v in known for a in v.aliases})
+    raise _unknown(name, key, aliases, "alias") from None
 
 
 def _is_version(key: str) -> bool:

@@ -276,8 +276,6 @@ def prediction_chunks(
                   f.c.ground_truth)
         .select_from(p.outerjoin(f, p.c.request_id == f.c.request_id))
         .where(p.c.model == name)
-        # failed predictions (500/504 rows) have no output to judge drift or quality by
-        .where(sa.or_(p.c.status.is_(None), p.c.status < 400))
     )
     if versions is not None:
         base = base.where(p.c.version.in_(versions))

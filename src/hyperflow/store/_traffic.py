@@ -56,7 +56,7 @@ class TrafficPolicy:
         }
         if self.timeout_s is not None:
             body["timeout_s"] = self.timeout_s
-        return json.dumps(body, sort_keys=True)
+        return json.dumps(body)  # weights keep their order: it fixes the sticky ranges
 
     @classmethod
     def from_json(
