@@ -240,3 +240,29 @@ def test_an_alert_leads_to_retrain_gate_canary_and_promotion_as_one_chain(
         assert third.triggers == [] and third.decision is None
     finally:
         agent.close()
+
+
+@pytest.mark.slow
+def test_a_retrain_left_running_by_a_killed_agent_is_run_again(
+    project: Project, tmp_path: Path
+) -> None:
+    """What SIGKILL mid-retrain leaves: a running ``retrain`` action of a dead owner whose
+    lease ran out. The next agent reverts it and runs the retrain again, with its cause."""
+    project(flip=0.3, gate='[tool.hyperflow.retrain.inputs]\npath = "new.csv"\n')
+    write_rows(tmp_path / "new.csv", seed=7)
+    cause = hf.retrain.record_event("points", "trigger", {"trigger": "schedule"})
+    leases = get_lease_store()
+    orphan = leases.start_action("points", "retrain", {"cause": cause}, owner="agent:dead")
+    agent = Agent(["points"], config=AgentConfig(interval=0.1), triggers=TriggerConfig(),
+                  rollout_cfg=FAST)
+    try:
+        (rep,) = agent.run_once()
+    finally:
+        agent.close()
+    assert rep.resumed == [f"retrain {orphan.id} (from agent:dead): run again"], rep
+    assert rep.decision is not None and rep.decision["passed"]
+    assert leases.get_action(orphan.id).status.value == "reverted"
+    retrain = next(e for e in events("points") if e.kind == "retrain")
+    assert retrain.cause_id == cause  # the re-run carries the original cause
+    (running,) = leases.unfinished("points")
+    assert running.kind == "rollout" and running.owner == agent.owner

@@ -88,13 +88,14 @@ class LeaseStoreSuite:
             t.join()
         assert len(won) == 1
 
+    @pytest.mark.slow
     def test_processes_racing_get_exactly_one_winner(
         self, lease_store: LeaseStore, lease_url: str, tmp_path: Path
     ) -> None:
         lease_store.holder("model:race")  # schema in place before the racers start
         script = tmp_path / "racer.py"
         script.write_text(_RACER, encoding="utf-8")
-        start = time.time() + 3.0
+        start = time.time() + 2.5  # every racer imported and waiting
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
         procs = [
             subprocess.Popen(
