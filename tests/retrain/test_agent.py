@@ -18,7 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 import hyperflow as hf
+from hyperflow import ConfigError
 from hyperflow.cli import app
+from hyperflow.monitor import AlertConfig, MonitorConfig
 from hyperflow.retrain import Agent, events, rollout
 from hyperflow.retrain._config import AgentConfig, RolloutConfig
 from hyperflow.retrain._triggers import TriggerConfig
@@ -266,3 +268,30 @@ def test_a_retrain_left_running_by_a_killed_agent_is_run_again(
     assert retrain.cause_id == cause  # the re-run carries the original cause
     (running,) = leases.unfinished("points")
     assert running.kind == "rollout" and running.owner == agent.owner
+
+
+def test_a_pass_checks_fires_the_alert_trigger_and_prunes(
+    project: Project, tmp_path: Path
+) -> None:
+    """Monitoring checks open an alert, the alert's trigger retrains in the same pass, and
+    the prediction log is pruned to ``[tool.hyperflow.predictions] max_age``."""
+    champion = project(gate='[tool.hyperflow.predictions]\nmax_age = "1d"\n')
+    log_arm("", champion.version, "primary", n=5, name="points", at=time.time() - 3 * 86400)
+    monitor = MonitorConfig(every="1h", channels={"log": {"type": "log"}})
+    monitor.alerts = [AlertConfig("quiet", "requests < 10")]
+    agent = Agent(["points"], config=AgentConfig(interval=0.1, prune=True), monitor=monitor,
+                  triggers=TriggerConfig(on_alert=("quiet",)), rollout_cfg=FAST)
+    try:
+        (rep,) = agent.run_once()
+    finally:
+        agent.close()
+    assert rep.checks == 1 and rep.triggers == ["alert 'quiet' is firing"], rep
+    assert rep.decision is not None and rep.pruned == 5
+    assert hf.predictions.search("points").empty
+    assert [e.kind for e in events("points")][:3] == ["alert", "trigger", "retrain"]
+
+
+def test_prune_without_a_retention_period_is_an_error(store_url: str) -> None:
+    with pytest.raises(ConfigError, match="max_age"):
+        Agent(["m"], store=store_url, config=AgentConfig(prune=True), triggers=TriggerConfig(),
+              rollout_cfg=FAST)

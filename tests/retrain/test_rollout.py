@@ -195,3 +195,21 @@ def test_rollback_ends_a_traffic_split_at_once(
     assert result.exit_code == 0, result.output
     assert hf.registry.traffic("m", store=url) is None
     assert hf.registry.get("m@production", store=url).version == v1
+
+
+def test_rollout_watch_advances_it_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    _project(tmp_path, url, '[tool.hyperflow.rollout]\ninterval = "0.3s"\nmin_requests = 20\n'
+             "min_feedback = 10\n")
+    monkeypatch.chdir(tmp_path)
+    v1, v2 = two_versions(url)
+    started = runner.invoke(app, ["rollout", "m", "--canary", "candidate", "--steps", "50,100"])
+    assert started.exit_code == 0, started.output
+    log_arm(url, v1, "primary", n=30)
+    log_arm(url, v2, "canary", n=30)
+    watched = runner.invoke(app, ["rollout", "m", "--watch", "--json"])
+    assert watched.exit_code == 0, watched.output
+    assert json.loads(watched.output)["status"] == "done"
+    assert hf.registry.get("m@production", store=url).version == v2

@@ -123,6 +123,8 @@ class Agent:
         self.inputs = dict(inputs) if inputs is not None else None
         self.owner = owner or f"agent:{socket.gethostname()}:{os.getpid()}:{random_id()[:8]}"
         self.leases = get_lease_store(store)
+        if self.config.prune:
+            _require_retention()
         self._beat: _Heartbeat | None = None
         self._pruned_at: dict[str, float] = {}
 
@@ -273,6 +275,19 @@ class Agent:
         report.pruned = predictions.prune(model=name, store=self.store,
                                           reason=f"retention, by {self.owner}")
         self._pruned_at[name] = time.time()
+
+
+def _require_retention() -> None:
+    """``prune = true`` without a retention period would do nothing: an error now."""
+    from hyperflow._errors import ConfigError
+    from hyperflow.store._log_policy import project_log_policy
+
+    policy = project_log_policy()
+    if policy is None or policy.max_age_s is None:
+        raise ConfigError(
+            "prune = true in [tool.hyperflow.agent] needs a retention period: set max_age "
+            '(e.g. "30d") in [tool.hyperflow.predictions]'
+        )
 
 
 def _brief(state: Any) -> dict[str, Any]:
