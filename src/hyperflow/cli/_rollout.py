@@ -36,17 +36,28 @@ def _steps(text: str | None) -> list[int] | None:
 
 
 def _watch(name: str, as_json: bool) -> Any:
-    from hyperflow.retrain import RolloutConfig, rollout_status, rollout_tick
+    """Tick the rollout here until it ends, holding the model's lease (an agent holding
+    it drives the rollout itself: then this only follows it)."""
+    import os
 
+    from hyperflow.retrain import RolloutConfig, rollout_status, rollout_tick
+    from hyperflow.store import get_lease_store
+
+    leases, me = get_lease_store(), f"watch:{os.getpid()}"
     state = rollout_status(name)
     last = None
-    while state is not None and state.status == "running":
-        cfg = RolloutConfig.from_json(_config_of(state))
-        time.sleep(max(0.05, min(cfg.interval / (2 * cfg.failure_limit), 5.0)))
-        state = rollout_tick(name)
-        if state is not None and not as_json and (state.percent, state.status) != last:
-            last = (state.percent, state.status)
-            typer.echo(f"{name}: {state.status} at {state.percent:g}% ({state.reason or 'ok'})")
+    try:
+        while state is not None and state.status == "running":
+            cfg = RolloutConfig.from_json(_config_of(state))
+            time.sleep(max(0.05, min(cfg.interval / (2 * cfg.failure_limit), 5.0)))
+            ours = leases.acquire(f"model:{name}", me, max(30.0, 3 * cfg.interval))
+            state = rollout_tick(name) if ours else rollout_status(name)
+            if state is not None and not as_json and (state.percent, state.status) != last:
+                last = (state.percent, state.status)
+                typer.echo(f"{name}: {state.status} at {state.percent:g}% "
+                           f"({state.reason or 'ok'})")
+    finally:
+        leases.release(f"model:{name}", me)
     return state
 
 
