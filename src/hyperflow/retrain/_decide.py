@@ -123,6 +123,29 @@ def _record(
     return retrain_event.id, gate_event.id, record.id
 
 
+def _commit(
+    name: str,
+    champion: Champion,
+    trained: Trained,
+    rules: list[RuleResult],
+    challenger_alias: str | None,
+    cause: int | None,
+    meta: MetadataStore,
+) -> tuple[ModelVersion, int, int]:
+    """Register the challenger, store the decision and events, then move ``candidate``."""
+    from hyperflow import registry
+
+    ok = passed(rules)
+    mode = str(trained.tags.get("retrain.mode", "refit"))
+    challenger = _register(name, champion, trained, ok, mode, meta)
+    _, gate_event, decision_id = _record(name, champion, trained, rules, challenger, cause, meta)
+    if ok and challenger_alias:
+        reason = f"gate decision {decision_id} passed"
+        registry.set_alias(name, challenger_alias, challenger.version, reason=reason, store=meta)
+        challenger = registry.get(f"{name}:{challenger.version}", store=meta)
+    return challenger, gate_event, decision_id
+
+
 def decide(
     name: str,
     *,
@@ -144,62 +167,34 @@ def decide(
     meta = get_store(store)
     setup = _setup(train)
     champion = champion_of(name, champion_alias, setup.project_inputs, meta)
-    say(
-        f"champion {champion.version.ref} ({name}@{champion_alias}), "
-        f"run {(champion.version.run_id or '-')[:12]}"
-    )
+    run = (champion.version.run_id or "-")[:12]
+    say(f"champion {champion.version.ref} ({name}@{champion_alias}), run {run}")
     current = {**champion.inputs, **setup.retrain_inputs, **dict(inputs or {})}
     trained = _train(setup, champion, mode, trials, current, meta, say)
     predictor = _challenger_predictor(champion, trained)
     rules = _rules(_context(setup, champion, trained, predictor, meta, say), name, meta)
     ok = passed(rules)
     runs = {"challenger": trained.run_id, "champion": champion.version.run_id}
-    common = dict(
-        runs=runs,
-        recomputed=trained.recomputed,
-        cached=trained.cached,
-        mode=mode,
-        train_seconds=trained.seconds,
-    )
+    common: dict[str, Any] = {
+        "runs": runs,
+        "recomputed": trained.recomputed,
+        "cached": trained.cached,
+        "mode": mode,
+        "train_seconds": trained.seconds,
+    }
     if dry_run:
         say(f"gate {'passed' if ok else 'FAILED'} (dry run: nothing registered or moved)")
-        return Decision(
-            ok,
-            rules,
-            None,
-            champion.version,
-            None,
-            None,
-            dry_run=True,
-            seconds=time.perf_counter() - t0,
-            **common,
-        )
-    challenger = _register(name, champion, trained, ok, mode, meta)
-    _, gate_event, decision_id = _record(name, champion, trained, rules, challenger, cause, meta)
-    if ok and challenger_alias:
-        from hyperflow import registry
-
-        registry.set_alias(
-            name,
-            challenger_alias,
-            challenger.version,
-            reason=f"gate decision {decision_id} passed",
-            store=meta,
-        )
-        challenger = registry.get(f"{name}:{challenger.version}", store=meta)
-    verdict = (
-        f"passed: {name}@{challenger_alias} -> {challenger.version}"
+        seconds = time.perf_counter() - t0
+        return Decision(ok, rules, None, champion.version, None, None, dry_run=True,
+                        seconds=seconds, **common)  # fmt: skip
+    challenger, event_id, decision_id = _commit(
+        name, champion, trained, rules, challenger_alias, cause, meta
+    )
+    say(
+        f"gate passed: {name}@{challenger_alias} -> {challenger.version}"
         if ok
-        else (f"FAILED: {challenger.ref} registered, tagged rejected; no alias moved")
+        else f"gate FAILED: {challenger.ref} registered, tagged rejected; no alias moved"
     )
-    say(f"gate {verdict}")
-    return Decision(
-        ok,
-        rules,
-        challenger,
-        champion.version,
-        decision_id,
-        gate_event,
-        seconds=time.perf_counter() - t0,
-        **common,
-    )
+    seconds = time.perf_counter() - t0
+    return Decision(ok, rules, challenger, champion.version, decision_id, event_id,
+                    seconds=seconds, **common)  # fmt: skip

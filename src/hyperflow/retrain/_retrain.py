@@ -120,9 +120,9 @@ def _setup(train: Pipeline | str | None) -> _Setup:
     )
 
 
-def _outputs(setup: _Setup, artifacts: list[str]) -> list[str]:
-    extra = [p.split(".")[0] for p in (setup.gate.holdout, setup.gate.data) if p]
-    return list(dict.fromkeys([setup.metrics, *artifacts, *extra]))
+def _extra_outputs(setup: _Setup) -> list[str]:
+    """The train outputs the gate reads besides metrics and artifacts (holdout, data)."""
+    return list(dict.fromkeys(p.split(".")[0] for p in (setup.gate.holdout, setup.gate.data) if p))
 
 
 def _dotted(values: Mapping[str, Any], path: str) -> Any:
@@ -154,7 +154,10 @@ def _train(
         )
     say(f"training {setup.train.name} at the {'champion' if mode == 'refit' else 'best'} config")
     tags = {"retrain.of": champion.version.ref, "retrain.mode": mode}
-    trained = train_at(setup.train, config, inputs, _outputs(setup, artifacts), store, tags)
+    outputs = list(dict.fromkeys([setup.metrics, *artifacts]))
+    trained = train_at(
+        setup.train, config, inputs, outputs, store, tags, extra=_extra_outputs(setup)
+    )
     trained.study = study
     say(
         f"run {trained.run_id[:12]}: {len(trained.recomputed)} node(s) recomputed, "
@@ -239,12 +242,11 @@ def retrain(
         inputs: train inputs overriding ``[tool.hyperflow.retrain] inputs``, which override
             the champion's recorded inputs.
         champion: the alias of the version to beat.
-        challenger_alias: the alias a passing challenger gets (never the champion's:
-            a rollout moves that); ``None``: no alias.
+        challenger_alias: the alias a passing challenger gets (``None``: none; never the
+            champion's, which a rollout moves).
         dry_run: train and judge only: nothing is registered, stored or moved.
         cause: the event that caused this retrain (e.g. an alert's).
-        store: the metadata store (default: the project's).
-        train: the train pipeline (default: ``[tool.hyperflow] train``).
+        store, train: the metadata store and train pipeline (default: the project's).
         progress: called with one line per step (the CLI prints them).
 
     Returns:

@@ -48,6 +48,7 @@ class Trained:
     cached: list[str] = field(default_factory=list)
     seconds: float = 0.0
     study: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def champion_of(
@@ -85,8 +86,13 @@ def train_at(
     outputs: Sequence[str],
     store: MetadataStore,
     tags: Mapping[str, str] | None = None,
+    extra: Sequence[str] = (),
 ) -> Trained:
-    """Run ``train`` at ``config`` on ``inputs`` (tracked, cached) for ``outputs``."""
+    """Run ``train`` at ``config`` on ``inputs`` (tracked, cached) for ``outputs``.
+
+    ``extra`` outputs (the holdout rows, the training rows) are read afterwards by an
+    untracked run, from the cache: the tracked run stores only what a version binds.
+    """
     import time
 
     known = {k: v for k, v in config.items() if k in set(train.space.keys())}
@@ -95,14 +101,20 @@ def train_at(
         inputs=dict(inputs), config=known, outputs=list(outputs), track=store, tags=tags
     )
     recomputed, cached = _counts(result)
+    values = {o: result[o] for o in outputs}
+    rest = [o for o in extra if o not in values]
+    if rest:
+        more = train.run(inputs=dict(inputs), config=known, outputs=rest, track=False)
+        values.update({o: more[o] for o in rest})
     return Trained(
         run_id=result.run_id,
         config=dict(result.config),
         inputs=dict(inputs),
-        values={o: result[o] for o in outputs},
+        values=values,
         recomputed=recomputed,
         cached=cached,
         seconds=time.perf_counter() - t0,
+        tags=dict(tags or {}),
     )
 
 
