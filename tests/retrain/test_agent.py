@@ -195,7 +195,7 @@ def test_a_crashing_canary_in_a_real_server_is_rolled_back_within_one_interval(
             time.sleep(0.02)
         assert first_error is not None
         assert state["status"] == "reverted" and "errors" in state["reason"]
-        assert time.monotonic() - first_error < cfg.interval + 0.5  # the flush lag included
+        assert time.monotonic() - first_error < cfg.interval + 1.0  # log flush lag included
         time.sleep(0.3)  # the server's reload poll picks the cleared policy up
         arms = {srv.client.post("/predict", json={"user": "u", "x": 1.0}).status_code
                 for _ in range(30)}

@@ -24,7 +24,7 @@ from hyperflow.retrain import (
 from tests.retrain.rollout_helpers import log_arm, two_versions
 
 runner = CliRunner()
-FAST = {"interval": 0.5, "min_requests": 20, "min_feedback": 10, "failure_limit": 2, "max_wait": 30}
+FAST = {"interval": 5.0, "min_requests": 20, "min_feedback": 10, "failure_limit": 2, "max_wait": 30}
 
 
 def _kinds(url: str) -> list[str]:
@@ -40,7 +40,7 @@ def test_a_healthy_canary_steps_up_and_is_promoted(store_url: str) -> None:
     log_arm(store_url, v1, "primary", n=60, error=0.5)
     log_arm(store_url, v2, "canary", n=30, error=0.4)
     assert rollout_tick("m", store=store_url).status == "running"  # not due yet
-    done = rollout_tick("m", now=time.time() + 1, store=store_url)
+    done = rollout_tick("m", now=time.time() + 6, store=store_url)
     assert done is not None and done.status == "done" and done.reason == "promoted"
     assert hf.registry.get("m@production", store=store_url).version == v2
     assert hf.registry.traffic("m", store=store_url) is None
@@ -56,9 +56,9 @@ def test_a_worse_canary_is_rolled_back_after_failure_limit(store_url: str) -> No
     rollout("m", canary="candidate", steps=[50, 100], store=store_url, **FAST)
     log_arm(store_url, v1, "primary", n=60, error=0.1)
     log_arm(store_url, v2, "canary", n=60, error=5.0)  # far worse live MAE
-    first = rollout_tick("m", now=time.time() + 1, store=store_url)
+    first = rollout_tick("m", now=time.time() + 6, store=store_url)
     assert first is not None and first.status == "running" and first.failures == 1
-    last = rollout_tick("m", now=time.time() + 2, store=store_url)
+    last = rollout_tick("m", now=time.time() + 12, store=store_url)
     assert last is not None and last.status == "reverted" and "metric" in str(last.reason)
     assert hf.registry.traffic("m", store=store_url) is None
     assert hf.registry.get("m@production", store=store_url).version == v1
@@ -84,12 +84,12 @@ def test_a_crashing_canary_is_rolled_back_within_one_interval(store_url: str) ->
 def test_too_little_data_waits_then_stops_after_max_wait(store_url: str) -> None:
     _, v2 = two_versions(store_url)
     rollout("m", canary="candidate", steps=[10, 100], store=store_url,
-            **{**FAST, "max_wait": 5})
+            **{**FAST, "max_wait": 10})
     log_arm(store_url, v2, "canary", n=3)
-    waiting = rollout_tick("m", now=time.time() + 1, store=store_url)
+    waiting = rollout_tick("m", now=time.time() + 6, store=store_url)
     assert waiting is not None and waiting.status == "running" and waiting.failures == 0
     assert "requests" in str(waiting.reason) and _kinds(store_url)[-1] == "rollout.wait"
-    stopped = rollout_tick("m", now=time.time() + 6, store=store_url)
+    stopped = rollout_tick("m", now=time.time() + 12, store=store_url)
     assert stopped is not None and stopped.status == "failed"
     assert "max_wait" in str(stopped.reason)
     assert hf.registry.traffic("m", store=store_url) is None
@@ -103,7 +103,7 @@ def test_shadow_mirrors_and_passes_without_moving_aliases(store_url: str) -> Non
     assert policy.weights == {"production": 100.0}
     log_arm(store_url, v1, "primary", n=30, error=0.5)
     log_arm(store_url, v2, "shadow", n=30, error=0.5)
-    done = rollout_tick("m", now=time.time() + 1, store=store_url)
+    done = rollout_tick("m", now=time.time() + 6, store=store_url)
     assert done is not None and done.status == "done" and "shadow passed" in str(done.reason)
     assert hf.registry.get("m@production", store=store_url).version == v1
     assert hf.registry.traffic("m", store=store_url) is None
