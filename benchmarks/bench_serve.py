@@ -75,7 +75,7 @@ class Server:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                f"benchmarks._serve_apps:{factory}",
+                factory if ":" in factory else f"benchmarks._serve_apps:{factory}",
                 "--factory",
                 "--host",
                 "127.0.0.1",

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
         viz,
     )
     from hyperflow.registry import ServiceState
-    from hyperflow.retrain import events
+    from hyperflow.retrain import events, rollout
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -121,6 +121,7 @@ __all__ = [
     "registry",
     "report",
     "retrain",
+    "rollout",
     "runs",
     "serve",
     "start_run",
@@ -149,6 +150,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "retrain": ("hyperflow.retrain", None),
     "events": ("hyperflow.retrain", "events"),
     "ServiceState": ("hyperflow.registry", "ServiceState"),
+    "rollout": ("hyperflow.retrain", "rollout"),
 }
 
 

@@ -27,6 +27,8 @@ COLUMNS = [
     "output",
     "ground_truth",
     "feedback_at",
+    "arm",
+    "status",
 ]
 
 
@@ -63,7 +65,7 @@ def test_search_filters_by_version_time_and_limit(log: hf.serve.PredictionLog) -
     assert list(until["request_id"]) == ["r0", "r1"]  # exclusive
     assert list(hf.predictions.search("weather", limit=2, log=log)["request_id"]) == ["r2", "r3"]
     assert hf.predictions.search("weather", limit=0, log=log).empty
-    assert hf.predictions.search("nobody", log=log).shape == (0, 9)
+    assert hf.predictions.search("nobody", log=log).shape == (0, 11)
 
 
 def test_search_joins_feedback(log: hf.serve.PredictionLog) -> None:

@@ -56,6 +56,8 @@ def test_log_search_filters_and_orders(log: PredictionLog) -> None:
         "output",
         "ground_truth",
         "feedback_at",
+        "arm",
+        "status",
     ]
     assert list(df["request_id"]) == ["a", "b", "c"]
     assert df["inputs"].iloc[0] == {"x": 1} and df["output"].iloc[0] == "a"

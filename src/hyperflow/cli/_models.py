@@ -239,10 +239,13 @@ def rollback(
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the history).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move an alias back to its previous target."""
+    """Move an alias back to its previous target; a traffic split (canary, shadow) of the
+    model ends at once, so every request goes to the rolled-back alias."""
     from hyperflow import registry
+    from hyperflow.retrain import end_traffic_split
 
     _known(name)
+    end_traffic_split(name, reason=f"rollback of {name}@{alias}: {reason or 'by hand'}")
     _move(name, alias, registry.rollback(name, alias, reason=reason), as_json)
 
 

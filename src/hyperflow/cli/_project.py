@@ -99,6 +99,8 @@ _SCHEMA: dict[str, str] = {
     "alerts": _TABLES,
     "retrain": _TABLE,
     "gate": _TABLE,
+    "rollout": _TABLE,
+    "agent": _TABLE,
 }
 _OPTIMIZE: dict[str, str] = {
     "trials": _INT,
@@ -181,6 +183,15 @@ def load_project(start: str | os.PathLike[str] | None = None) -> Project:
         try:
             gate_config(cfg)
         except RetrainError as exc:
+            raise ProjectError(f"{exc} (in {file})") from None
+    if "rollout" in cfg or "agent" in cfg:
+        from hyperflow._errors import ConfigError
+        from hyperflow.retrain._config import agent_config, rollout_config
+
+        try:
+            rollout_config(cfg.get("rollout", {}))
+            agent_config(cfg.get("agent", {}))
+        except ConfigError as exc:
             raise ProjectError(f"{exc} (in {file})") from None
     direction = str(cfg.get("direction", "maximize"))
     if direction not in ("maximize", "minimize"):

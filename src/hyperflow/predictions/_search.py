@@ -42,8 +42,10 @@ def search(
     """Predictions served for model ``name``, one row each, oldest first.
 
     Columns: ``request_id``, ``model``, ``version``, ``timestamp`` (UTC),
-    ``latency_ms``, ``inputs`` (the row), ``output``, ``ground_truth`` and
-    ``feedback_at`` (``None`` and ``NaT`` without feedback).
+    ``latency_ms``, ``inputs`` (the row), ``output``, ``ground_truth``,
+    ``feedback_at`` (``None`` and ``NaT`` without feedback), ``arm`` (``None`` without a
+    traffic policy, else ``primary``, ``canary`` or ``shadow``) and ``status`` (the HTTP
+    status: failed predictions are rows too).
 
     Args:
         name: the model's name.
@@ -56,7 +58,7 @@ def search(
     Example:
         >>> import hyperflow as hf
         >>> hf.predictions.search("never-served", log="memory://").shape
-        (0, 9)
+        (0, 11)
     """
     if limit is not None and limit < 0:
         raise ServeError(f"limit must be >= 0 or None, but got {limit}")

@@ -44,6 +44,7 @@ from hyperflow.registry._predictor import (
 from hyperflow.registry._semver import Bump, SemVer, bump
 from hyperflow.registry._service import ServiceClient
 from hyperflow.registry._state import Chunk, ServiceState, StateCollection
+from hyperflow.registry._traffic import TrafficPolicy, clear_traffic, set_traffic, traffic
 from hyperflow.store import AliasAction, AliasMove, ModelVersion, VersionStatus
 
 __all__ = [
@@ -64,12 +65,14 @@ __all__ = [
     "ServiceState",
     "StateCollection",
     "StaticSource",
+    "TrafficPolicy",
     "VersionStatus",
     "acting_as",
     "archive",
     "audit_log",
     "bump",
     "card",
+    "clear_traffic",
     "delete",
     "describe",
     "documentation",
@@ -87,7 +90,9 @@ __all__ = [
     "rollback",
     "search",
     "set_alias",
+    "set_traffic",
     "source",
     "suite_results",
+    "traffic",
     "versions",
 ]

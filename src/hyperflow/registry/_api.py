@@ -27,6 +27,7 @@ from hyperflow.registry._signing import signing_key, verify_signature
 from hyperflow.store import (
     AliasMove,
     ArtifactStore,
+    MetadataStore,
     ModelVersion,
     RegistryStore,
     VersionStatus,
@@ -272,6 +273,11 @@ class RegistrySource:
         self.ref = ref
         self._store = get_store(store)
         self._artifacts = artifact_store
+
+    @property
+    def store(self) -> MetadataStore:
+        """The metadata store the reference is resolved in."""
+        return self._store
 
     def current(self) -> str:
         if self.version is not None:

@@ -112,6 +112,8 @@ def _lifespan(
                 poller.cancel()
             if service.batcher is not None:
                 await service.batcher.close()
+            if service.traffic is not None:  # shadow copies queued so far reach the log
+                await asyncio.to_thread(service.traffic.close)
             await asyncio.to_thread(writer.close)
 
     return lifespan

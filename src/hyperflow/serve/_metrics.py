@@ -91,6 +91,25 @@ class ServeMetrics:
         self.log_pending = Gauge(
             "hyperflow_prediction_log_pending", "Predictions queued for the log", registry=r
         )
+        self.arm_requests = Counter(
+            "hyperflow_version_predictions",
+            "Predictions by the version that answered, traffic arm and HTTP status",
+            ["version", "arm", "status"],
+            registry=r,
+        )
+        self.arm_latency = Histogram(
+            "hyperflow_version_prediction_duration_seconds",
+            "Prediction latency by the version that answered and traffic arm",
+            ["version", "arm"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.shadow_dropped = Counter(
+            "hyperflow_shadow_dropped",
+            "Shadow copies of requests not run (shadow queue full)",
+            registry=r,
+        )
+        self._arm_children: dict[tuple[str | None, str, int], tuple[Any, Any]] = {}
         self._process_metrics(r)
         self._classes = _is_class_type(output_type)
         self._numeric = output_type is float
@@ -125,6 +144,18 @@ class ServeMetrics:
         if lat is None:
             lat = self._latency_children[route] = self.latency.labels(route)
         lat.observe(seconds)
+
+    def observe_arm(self, version: str | None, arm: str, status: int, seconds: float) -> None:
+        """Count one prediction of ``version`` on traffic ``arm`` ("" without a policy)."""
+        key = (version, arm, status)
+        children = self._arm_children.get(key)
+        if children is None:
+            children = self._arm_children[key] = (
+                self.arm_requests.labels(version or "", arm, str(status)),
+                self.arm_latency.labels(version or "", arm),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_predictions(self, values: list[Any]) -> None:
         self.predicted += len(values)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from hyperflow._errors import NodeError
 from hyperflow.registry import PredictionInputError, Predictor
 from hyperflow.serve._context import (
+    CallTiming,
     Context,
     ServeContext,
     json_body,
@@ -29,7 +30,18 @@ from hyperflow.serve._guards import new_request_id
 from hyperflow.serve._schema import ApiModels, InvalidBody, TooManyRows
 from hyperflow.serve._writer import to_json
 
-__all__ = ["admin_router", "feedback_router", "guards", "prediction_router", "probe_router"]
+__all__ = [
+    "admin_router",
+    "batch_rows",
+    "feedback_router",
+    "guards",
+    "json_response",
+    "log_predictions",
+    "parse_row",
+    "predict_row",
+    "prediction_router",
+    "probe_router",
+]
 
 _INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, ArithmeticError)
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
@@ -41,8 +53,12 @@ _BAD_INPUT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def json_response(content: Any, status: int = 200) -> Response:
-    return Response(to_json(content), status_code=status, media_type="application/json")
+def json_response(
+    content: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        to_json(content), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _unprocessable(exc: Exception) -> Response:
@@ -87,42 +103,59 @@ def _ok(models: ApiModels, model: Any, code: int = 200) -> dict[int | str, dict[
     return {code: {"description": "OK", "content": content}}
 
 
-def _log_predictions(
+def log_predictions(
     context: ServeContext,
     p: Predictor,
     start: float,
     ids: list[str],
     rows: list[Any],
     values: list[Any],
+    arm: str | None = None,
+    status: int = 200,
 ) -> None:
-    context.service.metrics.observe_predictions(values)
-    context.issued.add(ids)
+    """Metrics and the prediction log for answered rows (``status`` 200) or failed ones."""
+    metrics = context.service.metrics
+    took = time.perf_counter() - start
+    metrics.observe_arm(p.version, arm or "", status, took)
+    if status == 200:
+        metrics.observe_predictions(values)
+        context.issued.add(ids)
     writer = context.service.writer
     if writer is not None:
-        latency = (time.perf_counter() - start) * 1000.0
+        latency = took * 1000.0
         now = time.time()
         for rid, row, value in zip(ids, rows, values, strict=True):
-            writer.submit(rid, p.name, p.version, now, latency, row, value)
+            writer.submit(rid, p.name, p.version, now, latency, row, value, arm, status)
 
 
-async def _one_value(context: ServeContext, p: Predictor, body: bytes) -> tuple[Any, Any]:
-    models, schema = context.models, p.schema
-    if len(body) > context.inline_below_bytes:  # a big row: validate off the event loop
+async def parse_row(context: ServeContext, p: Predictor, body: bytes) -> Any:
+    """The pipeline's row for a request body (a big one is validated off the event loop)."""
+    models = context.models
+    if len(body) > context.inline_below_bytes:
         parsed = await anyio.to_thread.run_sync(models.parse, models.row_adapter, body)
     else:
         parsed = models.parse(models.row_adapter, body)
-    row = models.to_row(schema, parsed)
+    return models.to_row(p.schema, parsed)
+
+
+async def predict_row(context: ServeContext, p: Predictor, row: Any, timing: CallTiming) -> Any:
+    """``p``'s prediction for ``row``: micro-batched, inline for a fast model, else threaded."""
     service = context.service
     if service.batcher is not None:
-        return row, await service.batcher.submit(p, row)
-    if context.timing.fast(p):
-        return row, context.timing.call(p, row)
-    return row, await run_in_threadpool(context.timing.call, p, row)
+        return await service.batcher.submit(p, row)
+    if timing.fast(p):
+        return timing.call(p, row)
+    return await run_in_threadpool(timing.call, p, row)
+
+
+def batch_rows(models: ApiModels, p: Predictor, body: bytes) -> list[Any]:
+    """The pipeline's rows for a batch request body."""
+    return [models.to_row(p.schema, b) for b in models.parse(models.batch_adapter, body)]
 
 
 def _batch_values(models: ApiModels, p: Predictor, body: bytes) -> tuple[list[Any], list[Any]]:
     """Validate and predict a batch (on a worker thread: neither blocks the event loop)."""
-    rows = [models.to_row(p.schema, b) for b in models.parse(models.batch_adapter, body)]
+    rows = batch_rows(models, p, body)
     return rows, p.predict_many(rows, validate=False)
 
 
@@ -131,16 +164,26 @@ async def predict(request: Request, context: Context) -> Response:
     start = time.perf_counter()
     body = await json_body(request)
     p = ready_or_503(context)
+    traffic = context.service.traffic
+    if traffic is not None and traffic.routes is not None:  # a canary or shadow policy
+        from hyperflow.serve._traffic_routes import predict_routed
+
+        return await predict_routed(request, context, traffic, traffic.routes, body, start)
+    row = None
     try:
-        row, value = await _one_value(context, p, body)
+        row = await parse_row(context, p, body)
+        value = await predict_row(context, p, row, context.timing)
     except Exception as exc:
         if _is_input_problem(exc):
             return _unprocessable(exc)
+        if row is not None:  # the model failed: a row with its status, then the 500
+            log_predictions(context, p, start, [new_request_id()], [row], [None], None, 500)
         raise
     rid = new_request_id()
-    _log_predictions(context, p, start, [rid], [row], [value])
+    log_predictions(context, p, start, [rid], [row], [value])
     return json_response(
-        {"request_id": rid, "model": p.name, "version": p.version, "prediction": value}
+        {"request_id": rid, "model": p.name, "version": p.version, "prediction": value},
+        headers={"x-hyperflow-version": p.version or ""},
     )
 
 
@@ -149,6 +192,11 @@ async def predict_batch(request: Request, context: Context) -> Response:
     start = time.perf_counter()
     body = await json_body(request)
     p = ready_or_503(context)
+    traffic = context.service.traffic
+    if traffic is not None and traffic.routes is not None:  # a canary or shadow policy
+        from hyperflow.serve._traffic_routes import predict_batch_routed
+
+        return await predict_batch_routed(request, context, traffic, traffic.routes, body, start)
     try:
         rows, values = await anyio.to_thread.run_sync(_batch_values, context.models, p, body)
     except TooManyRows as exc:
@@ -161,7 +209,7 @@ async def predict_batch(request: Request, context: Context) -> Response:
         context.service.metrics.batch_size.observe(len(rows))
     rid = new_request_id()
     ids = [f"{rid}-{i}" for i in range(len(rows))]
-    _log_predictions(context, p, start, ids, rows, values)
+    log_predictions(context, p, start, ids, rows, values)
     return json_response(
         {
             "request_id": rid,
@@ -169,7 +217,8 @@ async def predict_batch(request: Request, context: Context) -> Response:
             "model": p.name,
             "version": p.version,
             "predictions": values,
-        }
+        },
+        headers={"x-hyperflow-version": p.version or ""},
     )
 
 
@@ -320,6 +369,7 @@ async def reload(request: Request, context: Context) -> Response:
     except Exception as exc:
         detail = f"reload failed, still serving {before}: {type(exc).__name__}: {exc}"
         return json_response({"detail": detail}, 409)
+    changed = await service.refresh_traffic() or changed
     return json_response({"reloaded": changed, **service.describe()})
 
 

@@ -1,4 +1,5 @@
-"""``Service``: what one running app holds — the served model, hot reload, log and batcher."""
+"""``Service``: what one running app holds — the served model, hot reload, log, batcher and
+the model's traffic policy (``_traffic``), refreshed by the same poll."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor, StaticSource
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._traffic import Traffic, traffic_for
 from hyperflow.serve._writer import LogWriter
 
 __all__ = ["Service", "resolve_source"]
@@ -58,6 +60,9 @@ class Service:
         self.writer: LogWriter | None = None
         self.batcher: MicroBatcher | None = None
         self._reload_lock: asyncio.Lock | None = None
+        self.traffic: Traffic | None = traffic_for(source, self.metrics, lambda: self.writer)
+        if self.traffic is not None:
+            self._refresh_traffic()
 
     def _announce(self) -> None:
         p = self.predictor
@@ -67,6 +72,7 @@ class Service:
         p = self.predictor
         from hyperflow import __version__
 
+        routes = None if self.traffic is None else self.traffic.routes
         return {
             "model": p.name,
             "version": p.version,
@@ -75,7 +81,27 @@ class Service:
             "source": self.current_id,
             "batchable": p.batchable,
             "hyperflow": __version__,
+            "traffic": None if routes is None else routes.describe(),
         }
+
+    def _refresh_traffic(self) -> bool:
+        """Apply the model's traffic policy as stored now; a failure keeps the current one."""
+        if self.traffic is None:
+            return False
+        try:
+            return self.traffic.refresh(self.predictor)
+        except Exception as exc:
+            _log.warning(
+                "hyperflow serve: reading the traffic policy of %s failed; keeping the current "
+                "routes: %s: %s", self.predictor.name, type(exc).__name__, exc,
+            )
+            return False
+
+    async def refresh_traffic(self) -> bool:
+        """Re-read the traffic policy (off the event loop); whether the routes changed."""
+        if self.traffic is None:
+            return False
+        return await asyncio.to_thread(self._refresh_traffic)
 
     async def reload(self, *, force: bool = False) -> bool:
         """Load what the source points to now if it changed (or always with ``force``).
@@ -134,3 +160,4 @@ class Service:
                 await self.reload()
             except Exception:  # already logged in one line by reload()
                 _log.debug("hyperflow serve: reload failed", exc_info=True)
+            await self.refresh_traffic()

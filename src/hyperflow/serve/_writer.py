@@ -113,9 +113,13 @@ class LogWriter:
         latency_ms: float,
         inputs: Any,
         output: Any,
+        arm: str | None = None,
+        status: int = 200,
     ) -> None:
-        """Queue one prediction (never blocks)."""
-        self._put(("p", request_id, model, version, timestamp, latency_ms, inputs, output))
+        """Queue one prediction (never blocks); ``arm`` and ``status``: see ``PredictionRecord``."""
+        self._put(
+            ("p", request_id, model, version, timestamp, latency_ms, inputs, output, arm, status)
+        )
 
     def submit_feedback(self, request_id: str, ground_truth: Any, timestamp: float) -> None:
         """Queue ground truth for an earlier prediction (never blocks)."""
@@ -167,7 +171,7 @@ class LogWriter:
         for it in items:
             try:
                 if it[0] == "p":
-                    _, rid, model, version, ts, latency, inputs, output = it
+                    _, rid, model, version, ts, latency, inputs, output, arm, status = it
                     preds.append(
                         PredictionRecord(
                             rid,
@@ -177,6 +181,8 @@ class LogWriter:
                             latency,
                             to_json(inputs),
                             to_json(output),
+                            arm,
+                            status,
                         )
                     )
                 else:

@@ -17,6 +17,10 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   closed loop's chain of events and the gate's decisions;
 * :class:`StateStore` (:class:`SQLStateStore`, :func:`get_state_store`): documents and
   their items (chunks, vectors) that service endpoints keep between requests;
+* :class:`LeaseStore` (:class:`SQLLeaseStore`, :func:`get_lease_store`): leases on a
+  scope and resumable actions, for the agent;
+* :class:`TrafficStore` (:class:`SQLTrafficStore`, from ``store.traffic_store()`` or
+  :func:`get_traffic_store`): one traffic policy (canary weights, shadow) per model;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -41,6 +45,14 @@ from hyperflow.store._events import (
     get_event_store,
 )
 from hyperflow.store._factory import get_artifact_store, get_store
+from hyperflow.store._leases import (
+    Action,
+    ActionStatus,
+    Lease,
+    LeaseStore,
+    SQLLeaseStore,
+    get_lease_store,
+)
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
 from hyperflow.store._monitor_base import (
     AlertEvent,
@@ -97,6 +109,12 @@ from hyperflow.store._state_base import (
     get_state_store,
 )
 from hyperflow.store._state_sql import SQLStateStore
+from hyperflow.store._traffic import (
+    SQLTrafficStore,
+    TrafficPolicy,
+    TrafficStore,
+    get_traffic_store,
+)
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
@@ -106,6 +124,8 @@ __all__ = [
     "HEAD",
     "PICKLE_FORMATS",
     "RUN_STATUSES",
+    "Action",
+    "ActionStatus",
     "AlertEvent",
     "AlertRecord",
     "AliasAction",
@@ -122,6 +142,8 @@ __all__ = [
     "FileArtifactStore",
     "GateDecisionRecord",
     "InMemoryPredictionLog",
+    "Lease",
+    "LeaseStore",
     "MetadataStore",
     "MetricPoint",
     "ModelVersion",
@@ -137,14 +159,18 @@ __all__ = [
     "RunStatus",
     "SQLAuditStore",
     "SQLEventStore",
+    "SQLLeaseStore",
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
     "SQLStateStore",
     "SQLStore",
+    "SQLTrafficStore",
     "StateDocument",
     "StateItem",
     "StateStore",
+    "TrafficPolicy",
+    "TrafficStore",
     "VersionStatus",
     "acting_as",
     "actor",
@@ -153,10 +179,12 @@ __all__ = [
     "find_project_root",
     "get_artifact_store",
     "get_event_store",
+    "get_lease_store",
     "get_monitor_store",
     "get_prediction_log",
     "get_state_store",
     "get_store",
+    "get_traffic_store",
     "note_untracked",
     "parse_where",
     "project_config",

@@ -45,12 +45,19 @@ PREDICTION_COLUMNS = [
     "output",
     "ground_truth",
     "feedback_at",
+    "arm",
+    "status",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class PredictionRecord:
-    """One served prediction. ``inputs`` and ``output`` are JSON text; ``timestamp`` is UTC."""
+    """One served prediction. ``inputs`` and ``output`` are JSON text; ``timestamp`` is UTC.
+
+    ``arm`` is ``None`` without a traffic policy, else ``"primary"``, ``"canary"`` or
+    ``"shadow"``; ``status`` is the HTTP status of the answer (a failed prediction is a
+    row too: 500 for an exception, 504 for a timeout, ``output`` then ``null``).
+    """
 
     request_id: str
     model: str
@@ -59,6 +66,8 @@ class PredictionRecord:
     latency_ms: float
     inputs: str
     output: str
+    arm: str | None = None
+    status: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,8 @@ class PredictionLog(abc.ABC):
     * ``search`` returns one row per prediction in timestamp order with the
       columns of ``PREDICTION_COLUMNS``: ``inputs``, ``output`` and
       ``ground_truth`` decoded from JSON (object columns), ``timestamp`` and
-      ``feedback_at`` UTC datetimes; ``ground_truth`` is ``None`` and
+      ``feedback_at`` UTC datetimes, ``arm`` and ``status`` as written (rows written
+      before they were recorded read ``None`` and 200); ``ground_truth`` is ``None`` and
       ``feedback_at`` ``NaT`` where no feedback came. ``since`` is inclusive, ``until``
       exclusive; ``limit`` keeps the most recent rows.
     """
@@ -200,6 +210,8 @@ def to_frame(rows: Sequence[PredictionRecord], feedback: dict[str, FeedbackRecor
         "feedback_at": pd.to_datetime(
             pd.Series([f.timestamp if f else None for f in fb], dtype=object), utc=True
         ),
+        "arm": pd.Series([r.arm for r in rows], dtype=object),
+        "status": pd.Series([r.status for r in rows], dtype="int64"),
     }
     return pd.DataFrame(columns)
 
@@ -249,6 +261,8 @@ class SQLPredictionLog(PredictionLog):
                 "latency_ms": r.latency_ms,
                 "inputs": r.inputs,
                 "output": r.output,
+                "arm": r.arm,
+                "status": r.status,
             }
             for r in records
         ]
@@ -324,6 +338,8 @@ class SQLPredictionLog(PredictionLog):
                 r.latency_ms,
                 r.inputs,
                 r.output,
+                r.arm,
+                200 if r.status is None else int(r.status),
             )
             for r in rows
         ]

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -37,6 +37,9 @@ from hyperflow.store._query import compile_order, compile_where, parse_where
 from hyperflow.store._registry_base import RegistryStore
 from hyperflow.store._rows import param_row, run_records
 from hyperflow.store._sqlite import sqlite_setup
+
+if TYPE_CHECKING:
+    from hyperflow.store._traffic import TrafficStore
 
 __all__ = ["SQLStore"]
 
@@ -214,6 +217,12 @@ class SQLStore(MetadataStore):
         from hyperflow.store._audit_sql import SQLAuditStore
 
         return SQLAuditStore(self)
+
+    def traffic_store(self) -> TrafficStore:
+        """The traffic policies in this database (a ``SQLTrafficStore``)."""
+        from hyperflow.store._traffic import SQLTrafficStore
+
+        return SQLTrafficStore(self)
 
     def transaction(self) -> AbstractContextManager[sa.Connection]:
         """A write transaction for the store package's other tables (the prediction log).
