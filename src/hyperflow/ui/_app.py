@@ -1,7 +1,7 @@
 """``create_app``: the dashboard as one FastAPI app, composed from one router per section.
 
-A section is a page family with its own router (runs, studies, models). Monitoring and
-rollout pages join the same way: a router plus a ``Section`` in ``SECTIONS``.
+A section is a page family with its own router (runs, studies, models, monitoring); a new
+one joins the same way: a router plus a ``Section`` in ``SECTIONS``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Runs", "/runs"),
     Section("Studies", "/studies"),
     Section("Models", "/models"),
+    Section("Monitoring", "/monitoring"),
 )
 
 
@@ -83,7 +84,7 @@ def create_app(
     from fastapi.staticfiles import StaticFiles
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from hyperflow.ui import _models, _runs, _studies
+    from hyperflow.ui import _models, _monitoring, _runs, _studies
     from hyperflow.ui._auth import Auth, auth_router
     from hyperflow.ui._pages import Pages
 
@@ -95,7 +96,8 @@ def create_app(
     app.state.hf_pages = pages
     app.state.hf_artifacts = artifacts
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    for router in (auth_router(), _runs.router(), _studies.router(), _models.router()):
+    for router in (auth_router(), _runs.router(), _studies.router(), _models.router(),
+                   _monitoring.router()):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)
