@@ -159,4 +159,26 @@ def time_chart(
                      f'stroke-width="2"{dash}><title>{escape(label)}</title></polyline>')
         parts += [f'<circle cx="{_f(_map(t, xs))}" cy="{_f(_map(v, ys))}" r="2.5" fill="{color}">'
                   f"<title>{escape(label)}: {v:.4g}</title></circle>" for t, v in shown if not dash]
+    parts += _legend([(label, "#dc2626" if dash else _COLORS[i % len(_COLORS)], bool(dash))
+                      for i, (dash, (label, _)) in enumerate(styles)])
     return _svg(title, parts, "hf-time-chart")
+
+
+def _legend(entries: Sequence[tuple[str, str, bool]], most: int = 4) -> list[str]:
+    """A one-line key at the top right: a colour swatch and a (shortened) label per line."""
+    if len(entries) < 2:
+        return []
+    parts, x = [], W - 24.0
+    shown = list(entries[:most])
+    if len(entries) > most:
+        more = f"+{len(entries) - most} more"
+        x -= 6.0 * len(more)
+        parts.append(f'<text x="{_f(x)}" y="20" font-size="10" fill="#666">{more}</text>')
+    for label, color, dash in reversed(shown):
+        text = label if len(label) <= 16 else label[:15] + "…"
+        x -= 6.0 * len(text) + 26
+        style = ' stroke-dasharray="4 3"' if dash else ""
+        parts.append(f'<line class="hf-key" x1="{_f(x)}" y1="17" x2="{_f(x + 14)}" y2="17" '
+                     f'stroke="{color}" stroke-width="2"{style}/><text x="{_f(x + 18)}" y="20" '
+                     f'font-size="10">{escape(text)}</text>')
+    return parts
