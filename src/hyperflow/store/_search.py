@@ -96,16 +96,19 @@ def _by_metric(
     runs, lm = S.runs, S.latest_metrics.alias("by_metric")  # the filter's lookups stay apart
     joined = runs.join(lm, sa.and_(lm.c.run_id == runs.c.run_id, lm.c.key == key))
     having = sa.select(*columns).select_from(joined).where(*where)
+    if not where and not rest and list(columns) == [runs.c.run_id]:  # ids alone: no join
+        having = sa.select(lm.c.run_id).where(lm.c.key == key)
     far = offset >= (_FAR_FILTERED if where else _FAR)
     total = _total(conn, where, key) if not rest and far else None
     if total is not None and offset >= total:
         rows = []
     elif total is not None and limit is not None and total < 2 * offset + limit:
         end = min(total, offset + limit)
-        back = [lm.c.value.asc() if desc else lm.c.value.desc(), runs.c.run_id.desc()]
+        back = [lm.c.value.asc() if desc else lm.c.value.desc(), lm.c.run_id.desc()]
         rows = list(conn.execute(_page(having.order_by(*back), end - offset, total - end)))[::-1]
     else:
-        order = [lm.c.value.desc() if desc else lm.c.value.asc(), *compile_order(rest)]
+        tail = compile_order(rest) if rest else [lm.c.run_id]
+        order = [lm.c.value.desc() if desc else lm.c.value.asc(), *tail]
         rows = list(conn.execute(_page(having.order_by(*order), limit, offset)).all())
     if limit is not None and len(rows) >= limit:
         return rows
