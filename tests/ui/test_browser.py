@@ -206,7 +206,8 @@ def test_monitoring_and_a_rollout_update_without_reload(server: str, page: Any) 
     expect(status).to_contain_text("updated", timeout=30_000)  # the first poll came back
     add_check(None, "demo@production", 11)  # a new window: 111 requests
     expect(page.locator("#latest")).to_contain_text("111", timeout=30_000)
-    assert page.evaluate("window.__pwned") is None
+    assert page.evaluate("window.__pwned") is None  # stored <script>s in alerts stay text
+    assert page.locator("#alerts").get_by_text(EVIL).first.is_visible()
     page.goto(server + "/models/demo")
     expect(page.locator("#loop-status")).to_contain_text("updated", timeout=30_000)
     store = get_store(None)
