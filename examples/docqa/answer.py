@@ -70,13 +70,19 @@ def render_passages(
         lines = ["| rank | source | section | score | passage |", "|---|---|---|---|---|"]
         for r in _rows(hits, 160):
             text = str(r["text"]).replace("|", "\\|")
-            lines.append(f"| {r['rank']} | {r['source']} | {r['section']} | {r['score']} | {text} |")
+            lines.append(
+                f"| {r['rank']} | {r['source']} | {r['section']} | {r['score']} | {text} |"
+            )
         return "\n".join(lines)
     if not hits:
         return f"**{question}**\n\nNo passage matches this question."
     head = answer if answer is not None else "> " + hits[0].chunk.text.strip().replace("\n", "\n> ")
-    sources = [f"{h.rank}. `{h.chunk.source}`" + (f" — {h.chunk.section}" if h.chunk.section
-               else "") + f" (score {h.score:.3f})" for h in hits]
+    sources = [
+        f"{h.rank}. `{h.chunk.source}`"
+        + (f" — {h.chunk.section}" if h.chunk.section else "")
+        + f" (score {h.score:.3f})"
+        for h in hits
+    ]
     return f"**{question}**\n\n{head}\n\n**Sources**\n\n" + "\n".join(sources)
 
 
@@ -106,8 +112,11 @@ def chat_request(
         )
     context = "\n\n".join(f"[{h.rank}] ({h.chunk.source}) {h.chunk.text}" for h in hits)
     messages = [
-        {"role": "system", "content": "Answer only from the numbered passages; cite them as "
-         "[n]. If they do not contain the answer, say so."},
+        {
+            "role": "system",
+            "content": "Answer only from the numbered passages; cite them as "
+            "[n]. If they do not contain the answer, say so.",
+        },
         {"role": "user", "content": f"Passages:\n{context}\n\nQuestion: {question}"},
     ]
     headers = {"Content-Type": "application/json"}

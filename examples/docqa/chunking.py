@@ -121,7 +121,12 @@ def sentences(
     """Windows of ``window`` sentences, each starting ``stride`` sentences after the last."""
     out: list[Chunk] = []
     for doc in documents:
-        sents = split_sentences(doc.text)
+        sents = [
+            unit
+            for title, paras in sections(doc.text)
+            for unit in [title, *(s for p in paras for s in split_sentences(p))]
+            if unit
+        ]
         for i in range(0, max(1, len(sents) - window + stride), stride):
             text = " ".join(sents[i : i + window])
             if text:

@@ -18,8 +18,13 @@ __all__ = ["MAX_BYTES", "SUPPORTED", "Chunk", "Document", "DocumentError", "pars
 MAX_BYTES = 20 * 1024 * 1024
 """The largest file accepted (20 MiB)."""
 
-SUPPORTED = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-             ".pdf": "pdf"}
+SUPPORTED = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".pdf": "pdf",
+}
 """File suffixes read, and the kind each one is read as."""
 
 
@@ -70,7 +75,9 @@ def _pdf_text(data: bytes, filename: str) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
     except (PdfReadError, ValueError, OSError) as exc:
-        raise DocumentError(f"{filename!r} is not a readable PDF ({exc}); send a valid PDF") from exc
+        raise DocumentError(
+            f"{filename!r} is not a readable PDF ({exc}); send a valid PDF"
+        ) from exc
     if reader.is_encrypted:
         raise DocumentError(
             f"{filename!r} is an encrypted PDF; remove its password and upload it again"

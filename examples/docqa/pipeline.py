@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import hyperflow as hf
-from examples.docqa.answer import Answer, check_format, extractive, generated
+from examples.docqa.answer import check_format, extractive, generated
 from examples.docqa.chunking import fixed, heading, sentences
 from examples.docqa.documents import Chunk, Document, DocumentError, parse_document
 from examples.docqa.evaluation import Question, corpus, load_questions, score
@@ -131,5 +131,3 @@ def ingest_config(config: Mapping[str, Any]) -> dict[str, Any]:
 def query_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of an ``evaluate`` config that ``query`` reads (the retriever's)."""
     return _pick(config, ("retriever", "hits", "answer"))
-
-

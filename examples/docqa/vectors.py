@@ -35,6 +35,7 @@ MODEL = "all-MiniLM-L6-v2"
 """The sentence encoder's name (the vectors' namespace in a cache)."""
 
 _LOCK = threading.Lock()
+_BATCH = 64
 _ENCODER: list[Any] = []
 
 
@@ -132,10 +133,12 @@ def embed(
     """Unit vectors of ``texts`` (one row each); only those missing from ``cache`` are encoded."""
     found = [cache.get(f"{MODEL}-{key}") for key in keys]
     missing = [i for i, vec in enumerate(found) if vec is None]
-    if missing:
-        enc = encoder or load_encoder()
-        fresh = np.asarray(enc.encode([texts[i] for i in missing], batch_size=32), np.float32)
-        for i, vec in zip(missing, fresh, strict=True):
+    enc = (encoder or load_encoder()) if missing else None
+    for at in range(0, len(missing), _BATCH):  # stored batch by batch: an interrupted
+        part = missing[at : at + _BATCH]  # sweep keeps what it encoded
+        assert enc is not None
+        fresh = np.asarray(enc.encode([texts[i] for i in part], batch_size=32), np.float32)
+        for i, vec in zip(part, fresh, strict=True):
             cache.put(f"{MODEL}-{keys[i]}", vec)
             found[i] = vec
     if not found:
