@@ -8,6 +8,7 @@ encrypted or holds no extractable text, and text that is not UTF-8 raise
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class Chunk:
     start: int = 0
     section: str = ""
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """A content address of the passage text (vectors are cached under it)."""
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:32]

@@ -1,0 +1,105 @@
+"""The search over chunker × retriever × parameters, and the tables the README reports.
+
+``variant_table`` scores every chunker × retriever at their defaults on both
+splits; ``search`` runs ``evaluate.optimize`` on the search split; ``held_out``
+scores a config on the held-out questions; ``markdown`` renders rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import hyperflow as hf
+from examples.docqa.pipeline import OBJECTIVE, evaluate
+
+__all__ = ["BASELINE", "DEFAULT_SIZES", "held_out", "markdown", "search", "variant_table"]
+
+BASELINE: dict[str, Any] = {"chunks": "fixed", "retriever": "tfidf"}
+"""The baseline every search must beat: TF-IDF over the default fixed-size chunks."""
+
+DEFAULT_SIZES: dict[str, Any] = {
+    "chunks.fixed.size": 800,
+    "chunks.fixed.overlap": 200,
+    "chunks.heading.max_chars": 1600,
+    "chunks.sentences.window": 8,
+    "chunks.sentences.stride": 4,
+}
+"""Chunk sizes held at their defaults by ``search(sizes=False)``: each distinct chunking
+costs one MiniLM pass over the corpus, so a CPU-only search keeps three of them."""
+
+COLUMNS = ("recall_at_1", "recall_at_5", "recall_at_10", "mrr", "ndcg_at_10", "p95_ms")
+
+
+def scores(
+    config: Mapping[str, Any], split: str, topics: Sequence[str] | None = None
+) -> dict[str, float]:
+    """The ``evaluate`` metrics of ``config`` on ``split``."""
+    inputs: dict[str, Any] = {"split": split, "topics": list(topics) if topics else None}
+    result = evaluate.run(inputs=inputs, config=dict(config), outputs="metrics", track=False)
+    metrics: dict[str, float] = result["metrics"]
+    return metrics
+
+
+def held_out(config: Mapping[str, Any], topics: Sequence[str] | None = None) -> dict[str, float]:
+    """The metrics of ``config`` on the held-out questions."""
+    return scores(config, "heldout", topics)
+
+
+def variant_table(
+    retrievers: Sequence[str] = ("tfidf", "bm25", "dense", "hybrid"),
+    topics: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Every chunker × retriever at default parameters, scored on both splits."""
+    rows = []
+    chunkers = evaluate.space["chunks"].domain.options  # type: ignore[attr-defined]
+    for chunker, retriever in itertools.product(chunkers, retrievers):
+        config = {"chunks": chunker, "retriever": retriever}
+        for split in ("search", "heldout"):
+            rows.append({**config, "split": split, **scores(config, split, topics)})
+    return rows
+
+
+def search(
+    n_trials: int = 30,
+    *,
+    sizes: bool = False,
+    retrievers: Sequence[str] | None = None,
+    topics: Sequence[str] | None = None,
+    seed: int = 0,
+    study: str | None = None,
+) -> hf.Study:
+    """``evaluate.optimize`` on the search split, maximizing ``OBJECTIVE``.
+
+    Args:
+        sizes: also search chunk sizes (else held at ``DEFAULT_SIZES``).
+        retrievers: restrict the retriever variants (default: all four).
+    """
+    fixed = {} if sizes else dict(DEFAULT_SIZES)
+    grid = None
+    if retrievers is not None and len(retrievers) == 1:
+        fixed["retriever"] = retrievers[0]
+    elif retrievers is not None:
+        grid = {"retriever": list(retrievers)}
+    options: dict[str, Any] = {"grid": grid} if grid else {}
+    return evaluate.optimize(
+        objective=hf.Objective(OBJECTIVE, maximize=True),
+        inputs={"split": "search", "topics": list(topics) if topics else None},
+        n_trials=n_trials,
+        sampler="grid" if grid else "tpe",
+        seed=seed,
+        fixed=fixed,
+        study=study,
+        **options,
+    )
+
+
+def markdown(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
+    """A Markdown table of ``rows`` with the ``keys`` columns, floats to 3 decimals."""
+    def cell(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
