@@ -42,11 +42,17 @@ def ingest_corpus(chunker: str) -> tuple[Any, dict[str, float]]:
     for name, text in sorted(topics.items()):
         ingest.run(
             inputs={"file": text.encode(), "filename": f"{name}.txt", "store": store},
-            config={"chunks": chunker}, track=False, cache=False,
+            config={"chunks": chunker},
+            track=False,
+            cache=False,
         )
     seconds = time.perf_counter() - t0
-    return store, {"chars": chars, "seconds": seconds, "chars_per_s": chars / seconds,
-                   "passages": len(store.chunks("*"))}
+    return store, {
+        "chars": chars,
+        "seconds": seconds,
+        "chars_per_s": chars / seconds,
+        "passages": len(store.chunks("*")),
+    }
 
 
 def encode_rate(store: Any) -> dict[str, float]:
@@ -59,8 +65,11 @@ def encode_rate(store: Any) -> dict[str, float]:
     embed([c.text for c in chunks], [c.digest for c in chunks], cache)
     seconds = time.perf_counter() - t0
     chars = sum(len(c.text) for c in cold)
-    return {"cold_passages": len(cold), "seconds": seconds,
-            "cold_chars_per_s": chars / seconds if cold else float("nan")}
+    return {
+        "cold_passages": len(cold),
+        "seconds": seconds,
+        "cold_chars_per_s": chars / seconds if cold else float("nan"),
+    }
 
 
 def latencies(store: Any, retriever: str, repeat: int) -> dict[str, float]:
@@ -70,9 +79,13 @@ def latencies(store: Any, retriever: str, repeat: int) -> dict[str, float]:
     qs = [q.text for q in load_questions("all")]
 
     def run(text: str, outputs: str) -> None:
-        query.run(inputs={"document_id": "*", "query": text, "output_format": "json",
-                          "store": store}, config={"retriever": retriever},
-                  outputs=outputs, track=False, cache=False)
+        query.run(
+            inputs={"document_id": "*", "query": text, "output_format": "json", "store": store},
+            config={"retriever": retriever},
+            outputs=outputs,
+            track=False,
+            cache=False,
+        )
 
     run(qs[0], "hits")  # builds the index (and loads MiniLM) once
     out: dict[str, float] = {}
@@ -90,9 +103,8 @@ def latencies(store: Any, retriever: str, repeat: int) -> dict[str, float]:
 
 def bm25_peer(store: Any) -> dict[str, Any]:
     import bm25s
-    from rank_bm25 import BM25Okapi
-
     from examples.docqa.evaluation import load_questions
+    from rank_bm25 import BM25Okapi
 
     texts = [c.text for c in store.chunks("*")]
     qs = [q.text for q in load_questions("all")]
@@ -115,9 +127,15 @@ def bm25_peer(store: Any) -> dict[str, Any]:
         peer_top.append(set(np.argsort(-peer.get_scores(q))[:10]))
     peer_q = (time.perf_counter() - t0) / len(qs) * 1000
     overlap = np.mean([len(a & b) / 10 for a, b in zip(ours_top, peer_top, strict=True)])
-    return {"passages": len(texts), "bm25s_index_s": ours_index, "rank_bm25_index_s": peer_index,
-            "bm25s_query_ms": ours_q, "rank_bm25_query_ms": peer_q,
-            "query_speedup": peer_q / ours_q, "top10_overlap": float(overlap)}
+    return {
+        "passages": len(texts),
+        "bm25s_index_s": ours_index,
+        "rank_bm25_index_s": peer_index,
+        "bm25s_query_ms": ours_q,
+        "rank_bm25_query_ms": peer_q,
+        "query_speedup": peer_q / ours_q,
+        "top10_overlap": float(overlap),
+    }
 
 
 def main() -> None:
@@ -136,8 +154,11 @@ def main() -> None:
     report["bm25s_vs_rank_bm25"] = bm25_peer(store)
     for name in names:
         m = held_out({"chunks": args.chunks, "retriever": name})
-        report[name] = {**latencies(store, name, args.repeat),
-                        "heldout_recall_at_5": m["recall_at_5"], "heldout_mrr": m["mrr"]}
+        report[name] = {
+            **latencies(store, name, args.repeat),
+            "heldout_recall_at_5": m["recall_at_5"],
+            "heldout_mrr": m["mrr"],
+        }
         print(name, json.dumps(report[name]), flush=True)
     print(json.dumps(report, indent=1))
 

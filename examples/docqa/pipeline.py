@@ -14,7 +14,7 @@ best config into the keys each pipeline reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import hyperflow as hf
@@ -79,8 +79,8 @@ def hits(
     return retriever.search(question, top_k)
 
 
-_RETRIEVERS = [tfidf, bm25, dense, hybrid]
-_CHUNKERS = [fixed, heading, sentences]
+_RETRIEVERS: list[Callable[..., Any]] = [tfidf, bm25, dense, hybrid]
+_CHUNKERS: list[Callable[..., Any]] = [fixed, heading, sentences]
 
 ingest = hf.Pipeline([documents, *_CHUNKERS, document_id], name="docqa-ingest")
 query = hf.Pipeline(

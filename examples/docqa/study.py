@@ -65,38 +65,33 @@ def search(
     n_trials: int = 30,
     *,
     sizes: bool = False,
-    retrievers: Sequence[str] | None = None,
+    fixed: Mapping[str, Any] | None = None,
     topics: Sequence[str] | None = None,
     seed: int = 0,
     study: str | None = None,
 ) -> hf.Study:
-    """``evaluate.optimize`` on the search split, maximizing ``OBJECTIVE``.
+    """``evaluate.optimize`` (TPE) on the search split, maximizing ``OBJECTIVE``.
 
     Args:
         sizes: also search chunk sizes (else held at ``DEFAULT_SIZES``).
-        retrievers: restrict the retriever variants (default: all four).
+        fixed: more config keys held constant (e.g. ``{"retriever": "bm25"}``).
+        topics: search over these pydoc topics only (and the questions they answer).
     """
-    fixed = {} if sizes else dict(DEFAULT_SIZES)
-    grid = None
-    if retrievers is not None and len(retrievers) == 1:
-        fixed["retriever"] = retrievers[0]
-    elif retrievers is not None:
-        grid = {"retriever": list(retrievers)}
-    options: dict[str, Any] = {"grid": grid} if grid else {}
+    held = {} if sizes else dict(DEFAULT_SIZES)
     return evaluate.optimize(
         objective=hf.Objective(OBJECTIVE, maximize=True),
         inputs={"split": "search", "topics": list(topics) if topics else None},
         n_trials=n_trials,
-        sampler="grid" if grid else "tpe",
+        sampler="tpe",
         seed=seed,
-        fixed=fixed,
+        fixed={**held, **(fixed or {})},
         study=study,
-        **options,
     )
 
 
 def markdown(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
     """A Markdown table of ``rows`` with the ``keys`` columns, floats to 3 decimals."""
+
     def cell(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 

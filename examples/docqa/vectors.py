@@ -145,4 +145,5 @@ def embed(
         return np.zeros((0, 384), dtype=np.float32)
     matrix = np.vstack([np.asarray(v, dtype=np.float32) for v in found])
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-12)
+    unit: np.ndarray = matrix / np.maximum(norms, 1e-12)
+    return unit

@@ -365,3 +365,38 @@ def test_a_study_config_splits_into_the_keys_each_pipeline_reads() -> None:
         config=ingest_config(best),
         track=False,
     )
+
+
+# -- hyperflow init --template docqa -------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_docqa_template_ships_the_current_example() -> None:
+    from hyperflow.cli._scaffold import bundle_template
+
+    shipped = json.loads((ROOT / "src/hyperflow/cli/templates/docqa.json").read_text("utf-8"))
+    assert shipped == bundle_template(ROOT / "examples" / "docqa"), (
+        "regenerate the bundle: python -m hyperflow.cli._scaffold examples/docqa"
+    )
+
+
+@pytest.mark.slow
+def test_init_template_docqa_creates_a_project_whose_test_passes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from hyperflow.cli import main
+
+    assert main(["init", "qa-demo", "--template", "docqa"]) == 0
+    project = tmp_path / "qa-demo"
+    assert 'train = "qa_demo.pipeline:evaluate"' in (project / "pyproject.toml").read_text()
+    assert "examples.docqa" not in (project / "qa_demo" / "pipeline.py").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert main(["init", "qa-demo2", "--template", "rag"]) == 1  # unknown template: refused
