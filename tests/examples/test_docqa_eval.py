@@ -127,7 +127,7 @@ def test_dense_retrieval_reuses_cached_vectors_across_chunkings(vectors: Path) -
     small = fixed(docs, size=400, overlap=0)
     dense = DenseRetriever(small, cache, enc)
     assert dense.search("make a small unnamed function inline", 1)[0].chunk.source == "lambda"
-    assert dense.search("statement that does nothing", 1)[0].chunk.source == "pass"
+    assert dense.search("wrap a block with setup and cleanup code", 1)[0].chunk.source == "with"
     first = enc.encoded
     DenseRetriever(small + fixed(docs[:1], size=800, overlap=0), cache, enc)
     assert enc.encoded - first == len(fixed(docs[:1], size=800, overlap=0))  # only new ones
@@ -135,8 +135,13 @@ def test_dense_retrieval_reuses_cached_vectors_across_chunkings(vectors: Path) -
 
 @pytest.mark.slow
 def test_the_searched_configuration_beats_tfidf_on_held_out_questions(vectors: Path) -> None:
-    """The search sees only the search split; the held-out questions decide."""
-    study = search(12)
+    """The search sees only the search split; the held-out questions decide.
+
+    Recall alone is maximized here (a latency term would make the pick depend on how busy
+    the machine is), over every retriever and its parameters on heading chunks (one MiniLM
+    pass over the corpus, cached in pytest's cache folder for later runs).
+    """
+    study = search(10, fixed={"chunks": "heading"}, objective="recall_at_5")
     best = dict(study.best.config)
     baseline = held_out(BASELINE)["recall_at_5"]
     found = held_out(best)["recall_at_5"]
