@@ -141,7 +141,7 @@ def bm25_peer(store: Any) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", default="heading", choices=["fixed", "heading", "sentences"])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--retrievers", default="tfidf,bm25,dense,hybrid")
     args = parser.parse_args()
     from examples.docqa.study import held_out

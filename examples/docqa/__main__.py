@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from examples.docqa.pipeline import OBJECTIVE
 from examples.docqa.study import BASELINE, COLUMNS, held_out, markdown, search, variant_table
 
 
@@ -21,11 +22,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--sizes", action="store_true", help="also search chunk sizes")
     parser.add_argument("--skip-table", action="store_true")
+    parser.add_argument("--objective", default=OBJECTIVE, help="expression to maximize")
+    parser.add_argument("--chunks", choices=["fixed", "heading", "sentences"], help="hold it")
     args = parser.parse_args(argv)
     if not args.skip_table:
         rows = variant_table()
         print(markdown(rows, ("chunks", "retriever", "split", *COLUMNS)), flush=True)
-    study = search(args.trials, sizes=args.sizes)
+    held = {"chunks": args.chunks} if args.chunks else None
+    study = search(args.trials, sizes=args.sizes, fixed=held, objective=args.objective)
     best = dict(study.best.config)
     print(f"\nbest of {len(study.trials)} trials: {best} (objective {study.best.value:.4f})")
     rows = [

@@ -95,15 +95,19 @@ def search(
 
 
 def _every_variant(held: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each chunker × retriever at its defaults (those ``held`` allows): the first trials, so
-    TPE starts from a fair look at every variant before tuning parameters."""
+    """Each chunker × retriever with every parameter at its default (as ``held`` allows):
+    the first trials, so TPE starts from a fair look at every variant."""
+    space = evaluate.space
     options = {
-        key: [held[key]] if key in held else list(evaluate.space[key].domain.options)  # type: ignore[attr-defined]
+        key: [held[key]] if key in held else list(space[key].domain.options)  # type: ignore[attr-defined]
         for key in ("chunks", "retriever")
     }
-    return [
-        {"chunks": c, "retriever": r} for c, r in itertools.product(*options.values())
-    ]
+    configs = []
+    for chunker, retriever in itertools.product(*options.values()):
+        own = (f"chunks.{chunker}.", f"retriever.{retriever}.")
+        params = {k: p.default for k, p in space.items() if k.startswith(own)}
+        configs.append({**params, **held, "chunks": chunker, "retriever": retriever})
+    return configs
 
 
 def markdown(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
