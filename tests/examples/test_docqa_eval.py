@@ -108,7 +108,7 @@ def vectors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.slow
-def test_dense_retrieval_reuses_cached_vectors_across_chunkings(vectors: Path) -> None:
+def test_dense_retrieval_reuses_cached_vectors_across_chunkings(tmp_path: Path) -> None:
     from examples.docqa.chunking import fixed
     from examples.docqa.evaluation import corpus
     from examples.docqa.retrieval import DenseRetriever
@@ -123,12 +123,13 @@ def test_dense_retrieval_reuses_cached_vectors_across_chunkings(vectors: Path) -
             return self.inner.encode(sentences, batch_size=batch_size)
 
     docs = corpus(["with", "for", "lambda", "pass"])
-    enc, cache = Counting(), DirectoryVectorCache(vectors / "reuse-check")
+    enc, cache = Counting(), DirectoryVectorCache(tmp_path / "vectors")  # cold: counts hold
     small = fixed(docs, size=400, overlap=0)
     dense = DenseRetriever(small, cache, enc)
+    assert enc.encoded == len(small)
     assert dense.search("make a small unnamed function inline", 1)[0].chunk.source == "lambda"
     assert dense.search("wrap a block with setup and cleanup code", 1)[0].chunk.source == "with"
-    first = enc.encoded
+    first = enc.encoded  # the passages and the two queries
     DenseRetriever(small + fixed(docs[:1], size=800, overlap=0), cache, enc)
     assert enc.encoded - first == len(fixed(docs[:1], size=800, overlap=0))  # only new ones
 
