@@ -135,6 +135,7 @@ def test_dense_retrieval_reuses_cached_vectors_across_chunkings(tmp_path: Path) 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # cold: one MiniLM pass over the corpus's 404 heading passages
 def test_the_searched_configuration_beats_tfidf_on_held_out_questions(vectors: Path) -> None:
     """The search sees only the search split; the held-out questions decide.
 
