@@ -297,11 +297,16 @@ def viz(
 
 
 @app.command()
-def init(name: Annotated[str, typer.Argument(help="Folder (and project) name to create.")]) -> None:
-    """Create a working project in a new folder NAME (two variants, config, a test)."""
+def init(
+    name: Annotated[str, typer.Argument(help="Folder (and project) name to create.")],
+    template: Annotated[
+        str, typer.Option(help="Project template: iris (two model variants) or docqa (RAG).")
+    ] = "iris",
+) -> None:
+    """Create a working project in a new folder NAME (variants, config, a test)."""
     from hyperflow.cli._scaffold import scaffold
 
-    target = scaffold(name, Path.cwd())
+    target = scaffold(name, Path.cwd(), template)
     typer.echo(f"created {target}\nnext: cd {name} && hyperflow optimize --trials 5")
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 from pathlib import Path
 
 from hyperflow.cli._project import ProjectError
 
-__all__ = ["scaffold"]
+__all__ = ["TEMPLATES", "bundle_template", "scaffold"]
+
+TEMPLATES = ("iris", "docqa")
+"""The project templates ``hyperflow init --template`` knows."""
+
+_DOCQA_PACKAGE = "examples.docqa"
+_BUNDLED = (".py", ".json")
 
 _PIPELINE = '''"""{name}: a hyperflow workflow; the graph follows the functions' names."""
 
@@ -96,8 +104,75 @@ def test_every_variant_runs() -> None:
 """
 
 
-def scaffold(name: str, parent: Path) -> Path:
-    """Create ``parent/name`` with a pipeline module, project config and a test."""
+_DOCQA_PYPROJECT = """[project]
+name = "{name}"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["hyperflow[docqa]"]
+
+[tool.hyperflow]
+name = "{name}"
+train = "{module}.pipeline:evaluate"
+predict = "{module}.pipeline:query"
+objective = "recall_at_5 - 0.001 * p95_ms"
+direction = "maximize"
+artifacts_out = []
+
+[tool.hyperflow.optimize]
+trials = 20
+sampler = "tpe"
+seed = 0
+"""
+
+_DOCQA_TEST = """from {module} import ingest, query
+from {module}.store import MemoryDocumentStore
+
+
+def test_upload_then_ask() -> None:
+    store = MemoryDocumentStore()
+    text = b"# Loops\\n\\nA for loop walks an iterable.\\n\\n# Errors\\n\\nfinally always runs."
+    doc = ingest.run(inputs={{"file": text, "filename": "notes.md", "store": store}},
+                     config={{"chunks": "heading"}}, track=False)["document_id"]
+    answer = query.run(inputs={{"document_id": doc, "query": "what always runs?",
+                                "output_format": "json", "store": store}},
+                       config={{"retriever": "bm25"}}, track=False, cache=False)["answer"]
+    assert "finally always runs" in answer["passages"][0]["text"]
+"""
+
+
+def bundle_template(folder: Path) -> dict[str, str]:
+    """The files of the docqa example in ``folder`` as ``{name: text}`` (what ships)."""
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(folder.iterdir())
+        if p.suffix in _BUNDLED and p.is_file()
+    }
+
+
+def _docqa(target: Path, name: str, module: str) -> None:
+    bundle = resources.files("hyperflow.cli").joinpath("templates", "docqa.json")
+    files: dict[str, str] = json.loads(bundle.read_text(encoding="utf-8"))
+    package = target / module
+    package.mkdir()
+    for filename, text in files.items():
+        (package / filename).write_text(text.replace(_DOCQA_PACKAGE, module), encoding="utf-8")
+    (target / "pyproject.toml").write_text(
+        _DOCQA_PYPROJECT.format(name=name, module=module), encoding="utf-8"
+    )
+    (target / "tests" / f"test_{module}.py").write_text(
+        _DOCQA_TEST.format(module=module), encoding="utf-8"
+    )
+
+
+def scaffold(name: str, parent: Path, template: str = "iris") -> Path:
+    """Create ``parent/name`` from ``template``: a pipeline package, project config and a test.
+
+    ``"iris"``: two model variants over scikit-learn's iris data. ``"docqa"``: the
+    document Q&A example (``examples/docqa``): ingest/query pipelines, chunker and
+    retriever variants, and labelled questions to search them on.
+    """
+    if template not in TEMPLATES:
+        raise ProjectError(f"unknown template {template!r}; choose one of {', '.join(TEMPLATES)}")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
         raise ProjectError(
             f"a project name starts with a letter and holds letters, digits, '-' or '_', "
@@ -106,8 +181,12 @@ def scaffold(name: str, parent: Path) -> Path:
     target = parent / name
     if target.exists():
         raise ProjectError(f"{target} already exists; choose another name or remove it")
-    module = name.replace("-", "_").lower() + "_pipeline"
     (target / "tests").mkdir(parents=True)
+    (target / ".gitignore").write_text(".hyperflow/\n__pycache__/\n", encoding="utf-8")
+    if template == "docqa":
+        _docqa(target, name, name.replace("-", "_").lower())
+        return target
+    module = name.replace("-", "_").lower() + "_pipeline"
     (target / f"{module}.py").write_text(_PIPELINE.format(name=name), encoding="utf-8")
     (target / "pyproject.toml").write_text(
         _PYPROJECT.format(name=name, module=module), encoding="utf-8"
@@ -115,5 +194,14 @@ def scaffold(name: str, parent: Path) -> Path:
     (target / "tests" / f"test_{module}.py").write_text(
         _TEST.format(module=module), encoding="utf-8"
     )
-    (target / ".gitignore").write_text(".hyperflow/\n__pycache__/\n", encoding="utf-8")
     return target
+
+
+if __name__ == "__main__":  # python -m hyperflow.cli._scaffold: refresh the docqa bundle
+    import sys
+
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else "examples/docqa")
+    out = Path(__file__).with_name("templates") / "docqa.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(bundle_template(source), indent=0) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
