@@ -85,3 +85,19 @@ def test_an_unknown_gate_key_fails_the_project(project: Project) -> None:
     result = runner.invoke(app, ["run"])
     assert result.exit_code != 0
     assert "did you mean 'min_improvement'" in str(result.exception) + result.output
+
+
+def test_mode_and_trials_come_from_the_retrain_table(project: Project) -> None:
+    project('\n[tool.hyperflow.retrain]\nmode = "search"\ntrials = 2\n')
+    result = runner.invoke(app, ["retrain", "points", "--json"])
+    data = json.loads(result.output)
+    assert data["mode"] == "search", result.output
+    refit = runner.invoke(app, ["retrain", "points", "--mode", "refit", "--json"])
+    assert json.loads(refit.output)["mode"] == "refit"  # the flag wins over the table
+
+
+def test_a_bad_mode_in_the_retrain_table_is_named(project: Project) -> None:
+    project('\n[tool.hyperflow.retrain]\nmode = "serch"\n')
+    result = runner.invoke(app, ["retrain", "points"])
+    assert result.exit_code != 0
+    assert "mode in [tool.hyperflow.retrain]" in str(result.exception) + result.output

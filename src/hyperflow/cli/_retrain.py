@@ -26,14 +26,36 @@ def rule_rows(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _mode_and_trials(mode: str | None, trials: int | None) -> tuple[str, int | None]:
+    """The command line's --mode/--trials, else those of [tool.hyperflow.retrain]."""
+    if mode is not None:
+        return mode, trials
+    from hyperflow.retrain._config import project_tables
+    from hyperflow.retrain._gate_config import gate_config
+
+    configured = gate_config(project_tables()[0])[1]
+    if configured.mode == "search":
+        return "search", trials if trials is not None else configured.trials
+    return "refit", trials
+
+
 @app.command()
 def retrain(
     name: Annotated[str, typer.Argument(help="The registered model, e.g. weather.")],
     mode: Annotated[
-        str, typer.Option("--mode", help="refit (the champion's config) or search.")
-    ] = "refit",
+        str | None,
+        typer.Option(
+            "--mode",
+            help="refit (the champion's config) or search "
+            "(default: mode of [tool.hyperflow.retrain], else refit).",
+        ),
+    ] = None,
     trials: Annotated[
-        int | None, typer.Option("--trials", help="Trials of --mode search (default 20).")
+        int | None,
+        typer.Option(
+            "--trials",
+            help="Trials of --mode search (default: trials of [tool.hyperflow.retrain], else 20).",
+        ),
     ] = None,
     inputs: Annotated[
         list[str] | None,
@@ -54,6 +76,7 @@ def retrain(
     """
     from hyperflow.retrain import retrain as run_retrain
 
+    mode, trials = _mode_and_trials(mode, trials)
     if mode not in ("refit", "search"):
         usage_error(f"--mode takes refit or search, but got {mode!r}", "--mode")
     if trials is not None and mode != "search":

@@ -44,6 +44,8 @@ GATE_KEYS: dict[str, str] = {
 }
 RETRAIN_KEYS: dict[str, str] = {
     "inputs": "a table",
+    "mode": "a string",
+    "trials": "an integer",
     "schedule": "a string",
     "on_new_data": "a boolean",
     "on_alert": "a list of strings",
@@ -93,12 +95,15 @@ class RetrainConfig:
     """What retraining reads of ``[tool.hyperflow.retrain]``."""
 
     inputs: dict[str, Any] = field(default_factory=dict)
+    mode: str = "refit"
+    trials: int | None = None
 
 
 def _fits(value: Any, expected: str) -> bool:
     checks: dict[str, Any] = {
         "a number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
         "a boolean": lambda v: isinstance(v, bool),
+        "an integer": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
         "a string": lambda v: isinstance(v, str),
         "a table": lambda v: isinstance(v, dict),
         "a list of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
@@ -192,4 +197,11 @@ def gate_config(project: dict[str, Any]) -> tuple[GateConfig, RetrainConfig]:
         live_window=gate.get("live_window"),
         use_feedback=bool(gate.get("use_feedback", True)),
     )
-    return config, RetrainConfig(inputs=dict(retrain.get("inputs", {})))
+    mode = retrain.get("mode", "refit")
+    if mode not in ("refit", "search"):
+        raise RetrainError(
+            f"mode in [tool.hyperflow.retrain] must be 'refit' or 'search', but got {mode!r}"
+        )
+    return config, RetrainConfig(
+        inputs=dict(retrain.get("inputs", {})), mode=mode, trials=retrain.get("trials")
+    )
