@@ -42,6 +42,8 @@ from hyperflow.registry._predictor import (
     StaticSource,
 )
 from hyperflow.registry._semver import Bump, SemVer, bump
+from hyperflow.registry._service import ServiceClient
+from hyperflow.registry._state import Chunk, ServiceState, StateCollection
 from hyperflow.registry._traffic import TrafficPolicy, clear_traffic, set_traffic, traffic
 from hyperflow.store import AliasAction, AliasMove, ModelVersion, VersionStatus
 
@@ -49,6 +51,7 @@ __all__ = [
     "AliasAction",
     "AliasMove",
     "Bump",
+    "Chunk",
     "CodeVersionWarning",
     "ModelSource",
     "ModelVersion",
@@ -58,6 +61,9 @@ __all__ = [
     "RegistrySource",
     "RowSchema",
     "SemVer",
+    "ServiceClient",
+    "ServiceState",
+    "StateCollection",
     "StaticSource",
     "TrafficPolicy",
     "VersionStatus",

@@ -317,6 +317,8 @@ class Traffic:
 
         try:
             p = load(f"{self.name}:{version}", store=self.store)
+            if not isinstance(p, Predictor):
+                raise ServeError(f"it is a service ({p!r}), not a single-pipeline model")
             if p.schema.fields != primary.schema.fields:
                 raise ServeError(
                     f"its row schema {dict(p.schema.fields)} differs from the served one "

@@ -15,6 +15,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   append-only audit log, version documentation and fairness results;
 * :class:`TrafficStore` (:class:`SQLTrafficStore`, from ``store.traffic_store()`` or
   :func:`get_traffic_store`): one traffic policy (canary weights, shadow) per model;
+* :class:`StateStore` (:class:`SQLStateStore`, :func:`get_state_store`): documents and
+  their items (chunks, vectors) that service endpoints keep between requests;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -81,6 +83,13 @@ from hyperflow.store._serialize import (
     type_name,
 )
 from hyperflow.store._sql import SQLStore
+from hyperflow.store._state_base import (
+    StateDocument,
+    StateItem,
+    StateStore,
+    get_state_store,
+)
+from hyperflow.store._state_sql import SQLStateStore
 from hyperflow.store._traffic import (
     SQLTrafficStore,
     TrafficPolicy,
@@ -126,8 +135,12 @@ __all__ = [
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
+    "SQLStateStore",
     "SQLStore",
     "SQLTrafficStore",
+    "StateDocument",
+    "StateItem",
+    "StateStore",
     "TrafficPolicy",
     "TrafficStore",
     "VersionStatus",
@@ -139,6 +152,7 @@ __all__ = [
     "get_artifact_store",
     "get_monitor_store",
     "get_prediction_log",
+    "get_state_store",
     "get_store",
     "get_traffic_store",
     "note_untracked",
