@@ -376,7 +376,6 @@ async def reload(request: Request, context: Context) -> Response:
     except Exception as exc:
         detail = f"reload failed, still serving {before}: {type(exc).__name__}: {exc}"
         return json_response({"detail": detail}, 409)
-    changed = await service.refresh_traffic() or changed
     return json_response({"reloaded": changed, **service.describe()})
 
 
