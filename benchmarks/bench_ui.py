@@ -1,7 +1,7 @@
 """Dashboard figures: server time of its pages on a large store, and MLflow's search API.
 
 Run: ``python benchmarks/bench_ui.py [--runs 100000] [--trials 10000] [--mlflow-runs 10000]
-[--no-browser]``
+[--checks 1000] [--no-browser]``
 
 A SQLite store gets ``--runs`` runs (10 params, 10 metrics each; rows bulk-inserted in
 the store's own tables) and one study of ``--trials`` trials (Optuna storage in the same
@@ -12,6 +12,7 @@ of 3 after one warm-up:
 * filter + sort (``metrics.m0 > 0.5 and metrics.m1 < 0.3``, by ``-metrics.m3``): <= 500 ms
 * the study page with all its plots: <= 2 s
 * compare of 100 runs: <= 2 s
+* a model's monitoring page over ``--checks`` stored checks (it draws the newest 200)
 * with ``--browser`` (default): the runs page's load event in headless Chromium: <= 1 s
 
 MLflow side by side: ``--mlflow-runs`` runs with the same params and metrics in an
@@ -36,7 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's hyperflow
 
 import hyperflow as hf
-from hyperflow.store import SQLStore, get_store
+from hyperflow.store import SQLStore, get_monitor_store, get_store
 from hyperflow.store import _schema as S  # bulk load only: the benchmark's own shortcut
 
 P, M = 10, 10
@@ -99,6 +100,32 @@ def load_study(url: str, trials: int, seed: int = 0) -> None:
             params=params, distributions=dists, value=value,
             user_attrs={"hf_config": params, "hf_metrics": {"f1": value / 6}}))
     study.add_trials(batch)
+
+
+def load_monitoring(store: SQLStore, checks: int, seed: int = 0) -> None:
+    """``checks`` hourly checks of ``bench-model@production`` (20 drift columns each) and
+    an alert every 50 checks, through the monitoring store as ``hf.monitor.check`` stores them."""
+    from hyperflow.store import CheckRecord, get_monitor_store
+
+    rng = random.Random(seed)
+    mon = get_monitor_store(store)
+    t0 = time.time() - checks * 3600
+    for i in range(checks):
+        top = [{"column": f"c{k}", "test": "ks", "score": rng.random(), "p_value": rng.random(),
+                "severity": rng.random(), "drifted": rng.random() < 0.1} for k in range(20)]
+        acc = 0.8 + rng.random() / 10
+        figures = {"requests": 1000.0, "error_rate": 0.01, "feedback.count": 300.0,
+                   "feedback.coverage": 0.3, "drift.share": rng.random(), "drift.threshold": 0.5,
+                   "metrics.accuracy": acc, "metrics.accuracy_low": acc - 0.03,
+                   "metrics.accuracy_high": acc + 0.03, "drift.top": top}
+        cid = mon.add_check(CheckRecord("bench-model", "bench-model@production", "1.0.0",
+                                        t0 + i * 3600, t0 + (i + 1) * 3600, figures,
+                                        {"drift": False}, None, time.time()))
+        if i % 50 == 49:
+            alert = mon.open_alert("drift", "bench-model", "1.0.0", "warning", t0 + i * 3600,
+                                   cid, {"when": "drift.share > 0.3", "cause": {"model": "x"}})
+            if alert is not None:
+                mon.resolve_alert(alert.alert_id, t0 + i * 3600 + 1800)
 
 
 def mlflow_side(n: int, where: Path) -> dict[str, float]:
@@ -169,6 +196,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100_000)
     ap.add_argument("--trials", type=int, default=10_000)
     ap.add_argument("--mlflow-runs", type=int, default=10_000)
+    ap.add_argument("--checks", type=int, default=1_000, help="monitoring checks of one model")
     ap.add_argument("--reuse", type=Path, default=None,
                     help="a folder from an earlier run: time its hf.db instead of loading anew")
     ap.add_argument("--browser", action=argparse.BooleanOptionalAction, default=True,
@@ -191,11 +219,15 @@ def main() -> None:
         load_study(store.sqlalchemy_url, args.trials)
         print(f"loaded {args.runs:,} runs and a {args.trials:,}-trial study in "
               f"{time.time() - t:.0f} s into {tmp}")
-    cold = TestClient(hf.ui.create_app(store=store))
-    for name, path in (("runs page", "/runs"), ("study page", "/studies/bench-study")):
-        t = time.perf_counter()
-        assert cold.get(path).status_code == 200
-        print(f"  cold (first request of a new app): {name:<12} {(time.perf_counter() - t) * 1000:8.1f} ms")
+    if not get_monitor_store(store).checks("bench-model@production", limit=1):
+        load_monitoring(store, args.checks)
+    t = time.perf_counter()
+    with TestClient(hf.ui.create_app(store=store)) as cold:  # startup warms, as under uvicorn
+        print(f"  app start (create_app + warm-up)                 {(time.perf_counter() - t) * 1000:8.1f} ms")
+        for name, path in (("runs page", "/runs"), ("study page", "/studies/bench-study")):
+            t = time.perf_counter()
+            assert cold.get(path).status_code == 200
+            print(f"  first request after start: {name:<12}         {(time.perf_counter() - t) * 1000:8.1f} ms")
     client = TestClient(hf.ui.create_app(store=store))
 
     def get(url: str, **params: Any) -> Callable[[], None]:
@@ -209,9 +241,14 @@ def main() -> None:
         "filter + sort": (get("/runs", where="metrics.m0 > 0.5 and metrics.m1 < 0.3",
                               order="-metrics.m3"), 0.5),
         "sort by a metric (all runs)": (get("/runs", order="metrics.m5"), 0.5),
+        "sort by a metric, middle page": (get("/runs", order="metrics.m5",
+                                              page=args.runs // 100), 0.5),
         "last page": (get("/runs", page=args.runs // 50), 0.5),
+        "last page, sorted by a metric": (get("/runs", order="-metrics.m5",
+                                              page=args.runs // 50), 0.5),
         "study page (all plots)": (get("/studies/bench-study"), 2.0),
         "compare 100 runs": (get("/compare", ids=ids[:100]), 2.0),
+        f"monitoring page ({args.checks:,} checks)": (get("/monitoring/bench-model"), 0.5),
     }
     print(f"\nhyperflow dashboard, {args.runs:,} runs / {args.trials:,} trials (server time, best of 3)")
     for name, (fn, target) in figures.items():

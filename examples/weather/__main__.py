@@ -6,7 +6,10 @@
 4. serve ``weather@production`` in a background process (``python -m hyperflow serve``);
 5. replay the held-out 2014–2015 days as live traffic over HTTP, with feedback;
 6. stop the server (the prediction log is flushed on shutdown), check the traffic against
-   the reference profile stored with the version, alert a local webhook, print a summary.
+   the reference profile stored with the version, alert a local webhook;
+7. close the loop (``examples/weather/loop.py``): the alert triggers a retrain on the
+   labelled window, the gate compares, a canary on replayed traffic promotes the
+   challenger; print the chain of events and the final alias in the summary.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import hyperflow as hf
+from examples.weather.loop import LoopResult
 from examples.weather.pipeline import MEASUREMENTS, predict, raw_data, train
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +40,11 @@ def _listening_socket() -> socket.socket:
     return sock
 
 
-def _start_server(ref: str, sock: socket.socket) -> subprocess.Popen[bytes]:
+def _start_server(ref: str, sock: socket.socket, *extra: str) -> subprocess.Popen[bytes]:
     paths = [str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
     cmd = [sys.executable, "-m", "hyperflow", "serve", ref, "--fd", str(sock.fileno())]
-    cmd += ["--no-access-log"]  # the replay below sends thousands of requests
+    cmd += ["--no-access-log", *extra]  # the replay below sends thousands of requests
     return subprocess.Popen(
         cmd,
         cwd=os.getcwd(),
@@ -67,6 +72,53 @@ def _wait_ready(client: object, proc: subprocess.Popen[bytes], timeout: float = 
             pass
         time.sleep(0.2)
     raise RuntimeError("the server did not become ready within 60 s")
+
+
+def _stop(proc: subprocess.Popen[bytes], sock: socket.socket) -> None:
+    proc.send_signal(signal.SIGINT)  # graceful: flushes the prediction log
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    sock.close()
+
+
+def _send(client: Any, row: Any) -> tuple[float, str]:
+    """One day as a live request, then its label as feedback; (latency ms, prediction)."""
+    body = {"date": str(row.date.date()), **{k: float(getattr(row, k)) for k in MEASUREMENTS}}
+    t0 = time.perf_counter()
+    resp = client.post("/predict", json=body)
+    latency = (time.perf_counter() - t0) * 1000
+    resp.raise_for_status()
+    answer = resp.json()
+    client.post(
+        "/feedback",
+        json={"request_id": answer["request_id"], "ground_truth": row.weather},
+    )
+    return latency, str(answer["prediction"])
+
+
+def _canary() -> LoopResult:
+    """Step 7: serve weather@production again (the agent's traffic split applies) and let
+    the agent close the loop on replayed 2015 traffic."""
+    import httpx
+
+    from examples.weather.loop import close_the_loop
+
+    sock = _listening_socket()
+    proc = _start_server("weather@production", sock, "--poll", "0.2")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}") as client:
+            _wait_ready(client, proc)
+
+            def replay(days: Any) -> int:
+                for row in days.itertuples(index=False):
+                    _send(client, row)
+                return len(days)
+
+            return close_the_loop(replay)
+    finally:
+        _stop(proc, sock)
 
 
 def _training_rows() -> object:
@@ -141,37 +193,26 @@ def main() -> None:
             days = raw_data()
             live = days[days["date"] >= "2014-01-01"]
             for row in live.itertuples(index=False):
-                body = {
-                    "date": str(row.date.date()),
-                    **{k: float(getattr(row, k)) for k in MEASUREMENTS},
-                }
-                t0 = time.perf_counter()
-                resp = client.post("/predict", json=body)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                resp.raise_for_status()
-                answer = resp.json()
-                correct += answer["prediction"] == row.weather
-                client.post(
-                    "/feedback",
-                    json={"request_id": answer["request_id"], "ground_truth": row.weather},
-                )
+                latency, prediction = _send(client, row)
+                latencies.append(latency)
+                correct += prediction == row.weather
             metrics_text = client.get("/metrics").text
     finally:
-        proc.send_signal(signal.SIGINT)  # graceful: flushes the prediction log
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        sock.close()
+        _stop(proc, sock)
 
     # 6. monitor: one check of the replayed window, alerts to a local webhook receiver
     from examples.weather.monitoring import check_traffic
 
     checked, alerts = check_traffic(len(latencies))
 
-    # 7. summary
+    # 7. the loop: alert -> retrain -> gate -> canary on replayed traffic -> promotion
+    from examples.weather.loop import summary_rows
+
+    logged = hf.predictions.search("weather", version=mv.version)  # before the canary
+    loop = _canary()
+
+    # 8. summary
     served = len(latencies)
-    logged = hf.predictions.search("weather", version=mv.version)
     summary = Table(title="weather: notebook to production", show_header=False)
     summary.add_column("what", style="bold")
     summary.add_column("value")
@@ -214,6 +255,8 @@ def main() -> None:
             f"{alert['severity']}: {alert['rule']} {alert['status']}: {alert['when']} "
             f"(version {alert['cause']['version']}, run {alert['cause'].get('run_id')})",
         )
+    for what, value in summary_rows(loop):
+        summary.add_row(what, value)
     summary.add_row("demo wall time", f"{time.perf_counter() - t_start:.1f} s")
     console.print(summary)
 

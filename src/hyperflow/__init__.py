@@ -34,6 +34,7 @@ from hyperflow._errors import (
     QueryError,
     RefError,
     RegistryError,
+    RetrainError,
     ServeError,
     SpaceError,
     StoreError,
@@ -47,8 +48,19 @@ from hyperflow.engine import RunHook, RunResult
 from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
-    from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
+    from hyperflow import (
+        deploy,
+        monitor,
+        predictions,
+        registry,
+        retrain,
+        serve,
+        testing,
+        ui,
+        viz,
+    )
     from hyperflow.registry import ServiceState
+    from hyperflow.retrain import events, rollout
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
@@ -85,6 +97,7 @@ __all__ = [
     "QueryError",
     "RefError",
     "RegistryError",
+    "RetrainError",
     "RunHook",
     "RunResult",
     "SearchSpace",
@@ -100,12 +113,15 @@ __all__ = [
     "VizError",
     "__version__",
     "deploy",
+    "events",
     "folds",
     "monitor",
     "node",
     "predictions",
     "registry",
     "report",
+    "retrain",
+    "rollout",
     "runs",
     "serve",
     "start_run",
@@ -130,7 +146,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "deploy": ("hyperflow.deploy", None),
     "predictions": ("hyperflow.predictions", None),
     "ui": ("hyperflow.ui", None),
+    # a callable package: ``hf.retrain("weather", mode="refit")`` and ``hf.retrain.events``
+    "retrain": ("hyperflow.retrain", None),
+    "events": ("hyperflow.retrain", "events"),
     "ServiceState": ("hyperflow.registry", "ServiceState"),
+    "rollout": ("hyperflow.retrain", "rollout"),
 }
 
 

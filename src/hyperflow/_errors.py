@@ -32,6 +32,7 @@ so ``except hf.HyperflowError`` catches them all::
     ├── ServeError            serving set-up problems
     ├── DeployError           a deployment bundle cannot be built as asked
     ├── MonitorError          drift-monitoring misuse
+    ├── RetrainError          retraining or the champion/challenger gate cannot run as asked
     ├── TestingError          behavioural test / data validation misuse
     └── VizError              a picture cannot be made as asked (also ValueError)
 
@@ -76,6 +77,7 @@ __all__ = [
     "QueryError",
     "RefError",
     "RegistryError",
+    "RetrainError",
     "ServeError",
     "SpaceError",
     "StoreError",
@@ -241,6 +243,10 @@ class DeployError(HyperflowError):
 
 class MonitorError(HyperflowError):
     """Drift monitoring was used wrongly."""
+
+
+class RetrainError(HyperflowError):
+    """Retraining, the gate or a rollout cannot run as asked (e.g. no champion to compare)."""
 
 
 class TestingError(HyperflowError):

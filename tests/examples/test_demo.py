@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,10 @@ def test_the_demo_runs_end_to_end_in_a_copy_of_the_project(tmp_path: Path) -> No
     out = done.stdout
     assert "registered weather:0.1.0" in out
     assert "requests served" in out and "730" in out
+    # the loop closed with no hand step: alert -> retrain -> gate -> canary -> promotion
+    for step in ("alert", "trigger", "retrain", "gate", "rollout.start", "promote"):
+        assert re.search(rf"#\d+ {re.escape(step)}\b", out), step
+    assert "weather@production -> 0.2.0" in out and "done (promoted)" in out
     # the fitted pipeline holds the project's own Featurizer: stored with skops, no pickle
     import sqlite3
 

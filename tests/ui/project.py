@@ -1,4 +1,5 @@
-"""A tiny project for the dashboard tests: runs, a failed run, a study and a model."""
+"""A tiny project for the dashboard tests: runs, a failed run, a study and a model with
+its monitoring (checks, alerts) and closed-loop records (traffic, rollout, gate, events)."""
 
 from __future__ import annotations
 
@@ -60,4 +61,8 @@ def seed(store: str | None = None) -> dict[str, str]:
                    progress=False, track=store or True)
     train.optimize(objective=hf.Objective(maximize=["f1"], minimize=["latency_ms"]),
                    n_trials=4, seed=0, study="ui-pareto", progress=False, track=store or True)
+    from tests.ui.loop_seed import seed_loop, seed_monitoring
+
+    seed_monitoring(store, ids["train1"])
+    seed_loop(store, ids)
     return ids

@@ -103,6 +103,8 @@ def test_every_page_loads_without_console_errors(
         "pareto": "/studies/ui-pareto",
         "models": "/models",
         "model": "/models/demo",
+        "monitoring": "/monitoring",
+        "monitor": "/monitoring/demo",
         "login": "/login",
     }
     for name, path in pages.items():
@@ -112,6 +114,9 @@ def test_every_page_loads_without_console_errors(
         _shot(page, tmp_path, name)
         if name == "run":
             assert page.locator(".hf-dag svg .hf-node").count() >= 3  # data, model, metrics
+        if name == "monitor":
+            assert page.locator("#chart-drift svg .hf-curve").count() == 3
+            assert page.locator("#chart-metric svg .hf-band").count() == 1
     assert page.hf_errors == []
     page.goto(server + "/runs?cols=name&cols=tags.note")
     assert page.evaluate("window.__pwned") is None  # the stored <script> stayed text
@@ -183,4 +188,33 @@ def test_a_running_study_updates_without_reload(server: str, page: Any) -> None:
     ostudy.tell(trial, 0.99)
     expect(status).to_have_text("finished", timeout=30_000)
     assert "best 0.99" in page.locator("#live").inner_text()
+    assert page.hf_errors == []
+
+
+def test_monitoring_and_a_rollout_update_without_reload(server: str, page: Any) -> None:
+    import json
+
+    import sqlalchemy as sa
+    from playwright.sync_api import expect
+
+    from hyperflow.store import _loop_schema as L
+    from hyperflow.store import get_store
+    from tests.ui.loop_seed import add_check
+
+    page.goto(server + "/monitoring/demo")
+    status = page.locator("#live-status")
+    expect(status).to_contain_text("updated", timeout=30_000)  # the first poll came back
+    add_check(None, "demo@production", 11)  # a new window: 111 requests
+    expect(page.locator("#latest")).to_contain_text("111", timeout=30_000)
+    assert page.evaluate("window.__pwned") is None  # stored <script>s in alerts stay text
+    assert page.locator("#alerts").get_by_text(EVIL).first.is_visible()
+    page.goto(server + "/models/demo")
+    expect(page.locator("#loop-status")).to_contain_text("updated", timeout=30_000)
+    store = get_store(None)
+    state = {"mode": "canary", "phase": "done", "step": 2, "steps": [10, 50, 100],
+             "reason": "promoted"}
+    with store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(sa.update(L.actions).values(status="done", state=json.dumps(state)))
+    expect(page.locator("#loop-status")).to_have_text("finished", timeout=30_000)
+    assert "promoted" in page.locator("#rollouts-table").inner_text()
     assert page.hf_errors == []

@@ -61,3 +61,33 @@ def test_the_pareto_front_is_the_studys(tmp_path: object) -> None:
         t.number for t in study.pareto_front()
     )
     assert view.directions == ["maximize", "minimize"] and not view.live
+
+
+def test_known_keys_answer_at_once_and_refresh_in_the_background(store_url: str) -> None:
+    import time
+
+    from hyperflow.ui._listing import KnownKeys
+
+    _fill(store_url, 1)
+    store = get_store(store_url)
+    keys = KnownKeys(store, ttl_s=0.0)
+    assert keys.get()["metrics"] == ["m"]
+    with hf.start_run("late", store=store_url) as run:
+        run.log_metrics({"new": 1.0})
+    assert keys.get()["metrics"] == ["m"]  # the keys at hand; a refresh started
+    deadline = time.monotonic() + 30
+    while keys.get()["metrics"] != ["m", "new"]:  # polling for the background refresh
+        assert time.monotonic() < deadline, "the keys were not refreshed"
+        time.sleep(0.05)
+
+
+def test_the_app_warms_up_before_it_serves(store_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    _fill(store_url, 2)
+    app = hf.ui.create_app(store=store_url)
+    pages = app.state.hf_pages
+    assert pages.keys._keys is None and not pages.env.cache
+    with TestClient(app):  # startup, as uvicorn runs it before taking requests
+        assert pages.keys._keys == {"metrics": ["m"], "params": ["i", "k"], "tags": []}
+        assert set(pages.env.list_templates()) <= {k[1] for k in pages.env.cache}

@@ -118,7 +118,27 @@ def _version_data(mv: Any, as_json: bool) -> dict[str, Any]:
             k: v["digest"] if as_json else v["digest"][:16] for k, v in mv.artifacts.items()
         },
         "config": mv.lineage.get("config"),
+        "gate_decisions": _decisions(mv.name, mv.version, as_json),
     }
+
+
+def _decisions(name: str, version: str | None, as_json: bool) -> list[dict[str, Any]]:
+    """The gate's decisions on ``name`` (on one challenger ``version``), one row each."""
+    from hyperflow.retrain import gate_decisions
+
+    return [
+        {
+            "id": d.id,
+            "challenger": d.challenger,
+            "champion": d.champion,
+            "passed": d.passed,
+            "at": d.created_at if as_json else when(d.created_at),
+            "failed": [r["rule"] for r in d.rules if not r["passed"]],
+            "rules": d.rules if as_json else len(d.rules),
+        }
+        for d in gate_decisions(name)
+        if version is None or d.challenger == version
+    ]
 
 
 @models_app.command("show")
@@ -151,6 +171,10 @@ def models_show(
     ]
     cols = ["version", "aliases", "status", "run_id", "created", "metrics"]
     emit(rows, as_json=as_json, title=ref, columns=cols)
+    decisions = [] if as_json else _decisions(ref, None, as_json)
+    if decisions:
+        cols = ["id", "challenger", "champion", "passed", "at", "failed"]
+        emit(decisions, as_json=False, title="gate decisions", columns=cols)
 
 
 @models_app.command("archive")
@@ -215,10 +239,13 @@ def rollback(
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the history).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move an alias back to its previous target."""
+    """Move an alias back to its previous target; a traffic split (canary, shadow) of the
+    model ends at once, so every request goes to the rolled-back alias."""
     from hyperflow import registry
+    from hyperflow.retrain import end_traffic_split
 
     _known(name)
+    end_traffic_split(name, reason=f"rollback of {name}@{alias}: {reason or 'by hand'}")
     _move(name, alias, registry.rollback(name, alias, reason=reason), as_json)
 
 

@@ -18,6 +18,8 @@ Keys (all optional)::
     reference = "train_rows"                       # run output profiled for drift on register
     [tool.hyperflow.monitor]                       # windows, schedule, channels (hf.monitor)
     [[tool.hyperflow.alerts]]                      # alert rules (hf.monitor)
+    [tool.hyperflow.retrain]                       # inputs, triggers (hf.retrain)
+    [tool.hyperflow.gate]                          # the champion/challenger gate's rules
 """
 
 from __future__ import annotations
@@ -95,6 +97,10 @@ _SCHEMA: dict[str, str] = {
     "reference": _STR,
     "monitor": _TABLE,
     "alerts": _TABLES,
+    "retrain": _TABLE,
+    "gate": _TABLE,
+    "rollout": _TABLE,
+    "agent": _TABLE,
 }
 _OPTIMIZE: dict[str, str] = {
     "trials": _INT,
@@ -170,6 +176,23 @@ def load_project(start: str | os.PathLike[str] | None = None) -> Project:
             from_tables(dict(cfg.get("monitor", {})), list(cfg.get("alerts", [])), str(file))
         except ConfigError as exc:
             raise ProjectError(str(exc)) from None
+    if "retrain" in cfg or "gate" in cfg:
+        from hyperflow._errors import RetrainError
+        from hyperflow.retrain._gate_config import gate_config
+
+        try:
+            gate_config(cfg)
+        except RetrainError as exc:
+            raise ProjectError(f"{exc} (in {file})") from None
+    if "rollout" in cfg or "agent" in cfg:
+        from hyperflow._errors import ConfigError
+        from hyperflow.retrain._config import agent_config, rollout_config
+
+        try:
+            rollout_config(cfg.get("rollout", {}))
+            agent_config(cfg.get("agent", {}))
+        except ConfigError as exc:
+            raise ProjectError(f"{exc} (in {file})") from None
     direction = str(cfg.get("direction", "maximize"))
     if direction not in ("maximize", "minimize"):
         raise ProjectError(

@@ -318,7 +318,7 @@ class Traffic:
         try:
             p = load(f"{self.name}:{version}", store=self.store)
             if not isinstance(p, Predictor):
-                raise ServeError(f"it is a service ({p!r}), not a single-pipeline model")
+                raise ServeError("it is a service with several endpoints, not a model")
             if p.schema.fields != primary.schema.fields:
                 raise ServeError(
                     f"its row schema {dict(p.schema.fields)} differs from the served one "

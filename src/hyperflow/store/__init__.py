@@ -13,10 +13,14 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   model versions, aliases and their history, written by the registry;
 * :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
   append-only audit log, version documentation and fairness results;
-* :class:`TrafficStore` (:class:`SQLTrafficStore`, from ``store.traffic_store()`` or
-  :func:`get_traffic_store`): one traffic policy (canary weights, shadow) per model;
+* :class:`EventStore` (:class:`SQLEventStore`, from :func:`get_event_store`): the
+  closed loop's chain of events and the gate's decisions;
 * :class:`StateStore` (:class:`SQLStateStore`, :func:`get_state_store`): documents and
   their items (chunks, vectors) that service endpoints keep between requests;
+* :class:`LeaseStore` (:class:`SQLLeaseStore`, :func:`get_lease_store`): leases on a
+  scope and resumable actions, for the agent;
+* :class:`TrafficStore` (:class:`SQLTrafficStore`, from ``store.traffic_store()`` or
+  :func:`get_traffic_store`): one traffic policy (canary weights, shadow) per model;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -33,7 +37,22 @@ from hyperflow.store._base import (
     RunRecord,
     RunStatus,
 )
+from hyperflow.store._events import (
+    EventRecord,
+    EventStore,
+    GateDecisionRecord,
+    SQLEventStore,
+    get_event_store,
+)
 from hyperflow.store._factory import get_artifact_store, get_store
+from hyperflow.store._leases import (
+    Action,
+    ActionStatus,
+    Lease,
+    LeaseStore,
+    SQLLeaseStore,
+    get_lease_store,
+)
 from hyperflow.store._migrate import HEAD, current_revision, upgrade
 from hyperflow.store._monitor_base import (
     AlertEvent,
@@ -105,6 +124,8 @@ __all__ = [
     "HEAD",
     "PICKLE_FORMATS",
     "RUN_STATUSES",
+    "Action",
+    "ActionStatus",
     "AlertEvent",
     "AlertRecord",
     "AliasAction",
@@ -115,9 +136,14 @@ __all__ = [
     "AuditStore",
     "CheckRecord",
     "Condition",
+    "EventRecord",
+    "EventStore",
     "FeedbackRecord",
     "FileArtifactStore",
+    "GateDecisionRecord",
     "InMemoryPredictionLog",
+    "Lease",
+    "LeaseStore",
     "MetadataStore",
     "MetricPoint",
     "ModelVersion",
@@ -132,6 +158,8 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SQLAuditStore",
+    "SQLEventStore",
+    "SQLLeaseStore",
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
@@ -150,6 +178,8 @@ __all__ = [
     "deserialize",
     "find_project_root",
     "get_artifact_store",
+    "get_event_store",
+    "get_lease_store",
     "get_monitor_store",
     "get_prediction_log",
     "get_state_store",

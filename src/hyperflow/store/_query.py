@@ -42,6 +42,7 @@ __all__ = [
     "compile_order",
     "compile_version_where",
     "compile_where",
+    "leading_metric",
     "parse_where",
     "where_keys",
 ]
@@ -407,3 +408,22 @@ def compile_order(order_by: str | Sequence[str] | None) -> list[sa.ColumnElement
         out.append(sa.nulls_last(col.desc() if desc else col.asc()))
     out.append(runs.c.run_id)
     return out
+
+
+def leading_metric(order_by: str | Sequence[str] | None) -> tuple[str, bool, list[str]] | None:
+    """``(key, descending, the other items)`` when ``order_by`` starts with a metric.
+
+    Such a sort can walk the ``(key, value)`` index of the latest metrics in order and
+    stop after one page, instead of looking the metric up for every run and sorting.
+    """
+    if order_by is None:
+        return None
+    items = [order_by] if isinstance(order_by, str) else list(order_by)
+    if not items:
+        return None
+    text = items[0].strip()
+    field = _check_field(text.lstrip("-+").strip(), items[0])
+    head, _, key = field.partition(".")
+    if head != "metrics" or not key:
+        return None
+    return key, text.startswith("-"), items[1:]

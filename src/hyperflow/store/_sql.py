@@ -33,9 +33,10 @@ from hyperflow.store._base import (
     RunStatus,
 )
 from hyperflow.store._migrate import upgrade
-from hyperflow.store._query import compile_order, compile_where, parse_where
+from hyperflow.store._query import compile_where, parse_where
 from hyperflow.store._registry_base import RegistryStore
 from hyperflow.store._rows import param_row, run_records
+from hyperflow.store._search import run_keys, run_rows
 from hyperflow.store._sqlite import sqlite_setup
 
 if TYPE_CHECKING:
@@ -423,14 +424,9 @@ class SQLStore(MetadataStore):
         offset: int = 0,
     ) -> list[RunRecord]:
         cols = [c for c in S.runs.c if c.name != "lineage"]
-        stmt = _filtered(sa.select(*cols), pipeline, where, parent_id)
-        stmt = stmt.order_by(*compile_order(order_by))
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        if offset:
-            stmt = stmt.offset(offset)
+        found = _conditions(pipeline, where, parent_id)
         with self.engine.connect() as conn:
-            return run_records(conn, conn.execute(stmt).all())
+            return run_records(conn, run_rows(conn, cols, found, order_by, limit, offset))
 
     def count_runs(
         self,
@@ -476,15 +472,8 @@ class SQLStore(MetadataStore):
             conn.execute(sa.delete(S.runs).where(S.runs.c.run_id == run_id))
 
     def known_keys(self, kind: str, among: Sequence[str] | None = None) -> list[str]:
-        tables = {"metrics": S.latest_metrics, "params": S.params, "tags": S.tags}
-        if kind not in tables:
-            raise StoreError(f"kind must be one of {', '.join(tables)}, but got {kind!r}")
-        table = tables[kind]
-        stmt = sa.select(table.c.key).distinct().order_by(table.c.key)
-        if among is not None:
-            stmt = stmt.where(table.c.key.in_(list(among)))
         with self.engine.connect() as conn:
-            return [str(r[0]) for r in conn.execute(stmt)]
+            return run_keys(conn, kind, among)
 
     def running_runs(self) -> list[RunRecord]:
         stmt = sa.select(*[c for c in S.runs.c if c.name != "lineage"]).where(
@@ -494,12 +483,18 @@ class SQLStore(MetadataStore):
             return run_records(conn, conn.execute(stmt).all())
 
 
+def _conditions(pipeline: str | None, where: str | None, parent_id: str | None) -> list[Any]:
+    """The clauses over ``hf_runs`` that narrow runs to a pipeline, a parent and a filter."""
+    found: list[Any] = []
+    if pipeline is not None:
+        found.append(S.runs.c.pipeline == pipeline)
+    if parent_id is not None:
+        found.append(S.runs.c.parent_id == parent_id)
+    if where:
+        found.append(compile_where(parse_where(where)))
+    return found
+
+
 def _filtered(stmt: Any, pipeline: str | None, where: str | None, parent_id: str | None) -> Any:
     """``stmt`` over ``hf_runs`` narrowed to a pipeline, a parent and a filter."""
-    if pipeline is not None:
-        stmt = stmt.where(S.runs.c.pipeline == pipeline)
-    if parent_id is not None:
-        stmt = stmt.where(S.runs.c.parent_id == parent_id)
-    if where:
-        stmt = stmt.where(compile_where(parse_where(where)))
-    return stmt
+    return stmt.where(*_conditions(pipeline, where, parent_id))

@@ -1,13 +1,16 @@
 """``create_app``: the dashboard as one FastAPI app, composed from one router per section.
 
-A section is a page family with its own router (runs, studies, models). Monitoring and
-rollout pages join the same way: a router plus a ``Section`` in ``SECTIONS``.
+A section is a page family with its own router (runs, studies, models, monitoring); a new
+one joins the same way: a router plus a ``Section`` in ``SECTIONS``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +22,12 @@ if TYPE_CHECKING:
     from fastapi import FastAPI, Request, Response
 
     from hyperflow.core import Pipeline
+    from hyperflow.ui._pages import Pages
 
 __all__ = ["SECTIONS", "Section", "create_app"]
 
 _HERE = Path(__file__).parent
+_log = logging.getLogger("hyperflow.ui")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Runs", "/runs"),
     Section("Studies", "/studies"),
     Section("Models", "/models"),
+    Section("Monitoring", "/monitoring"),
 )
 
 
@@ -78,17 +84,20 @@ def create_app(
     from fastapi.staticfiles import StaticFiles
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from hyperflow.ui import _models, _runs, _studies
+    from hyperflow.ui import _models, _monitoring, _runs, _studies
     from hyperflow.ui._auth import Auth, auth_router
     from hyperflow.ui._pages import Pages
 
     token = admin_token if admin_token is not None else os.environ.get("HYPERFLOW_ADMIN_TOKEN")
     meta = get_store(store)
-    app = FastAPI(title="hyperflow dashboard", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.hf_pages = Pages(meta, Auth(token or None), dict(pipelines or {}), prefix, SECTIONS)
+    pages = Pages(meta, Auth(token or None), dict(pipelines or {}), prefix, SECTIONS)
+    app = FastAPI(title="hyperflow dashboard", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_warm_lifespan(pages))
+    app.state.hf_pages = pages
     app.state.hf_artifacts = artifacts
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
-    for router in (auth_router(), _runs.router(), _studies.router(), _models.router()):
+    for router in (auth_router(), _runs.router(), _studies.router(), _models.router(),
+                   _monitoring.router()):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)
@@ -97,6 +106,25 @@ def create_app(
 
     app.add_exception_handler(StarletteHTTPException, _error_page)
     return app
+
+
+def _warm_lifespan(pages: Pages) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Warm the pages before the server takes requests (a mounted app warms lazily)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from fastapi.concurrency import run_in_threadpool
+
+        started = time.perf_counter()
+        try:
+            await run_in_threadpool(pages.warm)
+        except Exception as exc:  # the pages still work; they pay on first use instead
+            _log.warning("dashboard: warming up failed (%s); pages load lazily", exc)
+        else:
+            _log.info("dashboard: warmed up in %.2f s", time.perf_counter() - started)
+        yield
+
+    return lifespan
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:

@@ -1,16 +1,19 @@
-"""The few charts ``hyperflow.viz`` does not draw: metric step curves and a Pareto scatter.
+"""The few charts ``hyperflow.viz`` does not draw: metric step curves, a Pareto scatter, and
+figures over time (monitoring: series, a confidence band, dashed thresholds).
 
 Same look as the viz plots (SVG strings, every text escaped); the rest comes from viz.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
 from html import escape
 
 from hyperflow.viz import nice_ticks
 
-__all__ = ["line_chart", "scatter_chart"]
+__all__ = ["line_chart", "scatter_chart", "time_chart"]
 
 W, H = 640.0, 300.0
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64.0, W - 24, 36.0, H - 40
@@ -33,8 +36,16 @@ def _map(v: float, s: tuple[float, float, float, float]) -> float:
     return a + (v - lo) / (hi - lo) * (b - a)
 
 
+def _num_tick(t: float) -> str:
+    return f"{t:.6g}"
+
+
+def _time_tick(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, tz=dt.UTC).strftime("%m-%d %H:%M")
+
+
 def _axes(xs: tuple[float, float, float, float], ys: tuple[float, float, float, float],
-          xlabel: str, ylabel: str) -> list[str]:
+          xlabel: str, ylabel: str, xfmt: Callable[[float], str] = _num_tick) -> list[str]:
     parts = [
         f'<line x1="{_LEFT}" y1="{_BOTTOM}" x2="{_RIGHT}" y2="{_BOTTOM}" stroke="#999"/>',
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{_BOTTOM}" stroke="#999"/>',
@@ -42,7 +53,7 @@ def _axes(xs: tuple[float, float, float, float], ys: tuple[float, float, float, 
     for t in nice_ticks(xs[0], xs[1]):
         x = _map(t, xs)
         parts.append(f'<text x="{_f(x)}" y="{_BOTTOM + 16}" font-size="10" '
-                     f'text-anchor="middle">{t:.6g}</text>')
+                     f'text-anchor="middle">{escape(xfmt(t))}</text>')
     for t in nice_ticks(ys[0], ys[1]):
         y = _map(t, ys)
         parts.append(f'<line x1="{_LEFT}" y1="{_f(y)}" x2="{_RIGHT}" y2="{_f(y)}" '
@@ -110,3 +121,64 @@ def scatter_chart(
         parts.append(f'<circle class="hf-pareto" cx="{_f(_map(x, xs))}" cy="{_f(_map(y, ys))}" '
                      f'r="4" fill="#dc2626"><title>{escape(label)}</title></circle>')
     return _svg(title, parts, "hf-scatter-chart")
+
+
+Points = Sequence[tuple[float, float]]
+
+
+def time_chart(
+    title: str,
+    series: Sequence[tuple[str, Points]],
+    *,
+    ylabel: str = "",
+    band: Sequence[tuple[float, float, float]] = (),
+    dashed: Sequence[tuple[str, Points]] = (),
+) -> str:
+    """Figures over time (x: epoch seconds, shown in UTC): one line per series, an optional
+    shaded ``band`` of ``(t, low, high)`` under them and ``dashed`` reference lines."""
+    finite = [(t, v) for _, pts in [*series, *dashed] for t, v in pts if math.isfinite(v)]
+    band = [b for b in band if math.isfinite(b[1]) and math.isfinite(b[2])]
+    finite += [(t, v) for t, lo, hi in band for v in (lo, hi)]
+    if not finite:
+        return ""
+    xs = _scale(min(p[0] for p in finite), max(p[0] for p in finite), _LEFT, _RIGHT)
+    ys = _scale(min(p[1] for p in finite), max(p[1] for p in finite), _BOTTOM, _TOP)
+    parts = _axes(xs, ys, "time (UTC)", ylabel or title, _time_tick)
+    if band:
+        upper = [f"{_f(_map(t, xs))},{_f(_map(hi, ys))}" for t, _, hi in band]
+        lower = [f"{_f(_map(t, xs))},{_f(_map(lo, ys))}" for t, lo, _ in reversed(band)]
+        parts.append(f'<polygon class="hf-band" points="{" ".join(upper + lower)}" '
+                     'fill="#93c5fd" fill-opacity="0.45" stroke="none"><title>95% confidence '
+                     "interval</title></polygon>")
+    styles = [("", s) for s in series] + [(' stroke-dasharray="5 4"', d) for d in dashed]
+    for i, (dash, (label, pts)) in enumerate(styles):
+        color = "#dc2626" if dash else _COLORS[i % len(_COLORS)]
+        shown = [(t, v) for t, v in pts if math.isfinite(v)]
+        coords = " ".join(f"{_f(_map(t, xs))},{_f(_map(v, ys))}" for t, v in shown)
+        parts.append(f'<polyline class="hf-curve" points="{coords}" fill="none" stroke="{color}" '
+                     f'stroke-width="2"{dash}><title>{escape(label)}</title></polyline>')
+        parts += [f'<circle cx="{_f(_map(t, xs))}" cy="{_f(_map(v, ys))}" r="2.5" fill="{color}">'
+                  f"<title>{escape(label)}: {v:.4g}</title></circle>" for t, v in shown if not dash]
+    parts += _legend([(label, "#dc2626" if dash else _COLORS[i % len(_COLORS)], bool(dash))
+                      for i, (dash, (label, _)) in enumerate(styles)])
+    return _svg(title, parts, "hf-time-chart")
+
+
+def _legend(entries: Sequence[tuple[str, str, bool]], most: int = 4) -> list[str]:
+    """A one-line key at the top right: a colour swatch and a (shortened) label per line."""
+    if len(entries) < 2:
+        return []
+    parts, x = [], W - 24.0
+    shown = list(entries[:most])
+    if len(entries) > most:
+        more = f"+{len(entries) - most} more"
+        x -= 6.0 * len(more)
+        parts.append(f'<text x="{_f(x)}" y="20" font-size="10" fill="#666">{more}</text>')
+    for label, color, dash in reversed(shown):
+        text = label if len(label) <= 16 else label[:15] + "…"
+        x -= 6.0 * len(text) + 26
+        style = ' stroke-dasharray="4 3"' if dash else ""
+        parts.append(f'<line class="hf-key" x1="{_f(x)}" y1="17" x2="{_f(x + 14)}" y2="17" '
+                     f'stroke="{color}" stroke-width="2"{style}/><text x="{_f(x + 18)}" y="20" '
+                     f'font-size="10">{escape(text)}</text>')
+    return parts

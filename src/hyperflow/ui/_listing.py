@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import threading
 import time
@@ -31,6 +32,7 @@ COUNT_AT_MOST = 1_000  # a filtered count stops here ("1,000+"); unfiltered coun
 MAX_PAGE_SIZE = 500
 _SORTABLE = {"name", "status", "pipeline", "start_time", "end_time", "run_id"}
 _DEFAULT_KEYS = 5  # metrics and params shown when no column is chosen
+_log = logging.getLogger("hyperflow.ui")
 
 
 @dataclass
@@ -59,23 +61,41 @@ class KnownKeys:
     """The metric, param and tag keys of a store, read again at most every ``ttl_s``.
 
     Listing the keys reads an index of every run's values; the table needs them on
-    every page, and they change rarely.
+    every page, and they change rarely. The first read waits; later ones get the keys
+    at hand at once while a stale set is read again in a background thread.
     """
 
     def __init__(self, store: MetadataStore, ttl_s: float = KEYS_TTL_S) -> None:
         self._store = store
         self._ttl_s = ttl_s
-        self._keys: dict[str, list[str]] = {}
+        self._keys: dict[str, list[str]] | None = None
         self._at = -math.inf
         self._lock = threading.Lock()
+        self._refreshing = False
+
+    def _read(self) -> dict[str, list[str]]:
+        return {k: self._store.known_keys(k) for k in ("metrics", "params", "tags")}
 
     def get(self) -> dict[str, list[str]]:
         """``{"metrics": [...], "params": [...], "tags": [...]}``, sorted."""
         with self._lock:
-            if time.monotonic() - self._at > self._ttl_s:
-                self._keys = {k: self._store.known_keys(k) for k in ("metrics", "params", "tags")}
-                self._at = time.monotonic()
+            if self._keys is None:
+                self._keys, self._at = self._read(), time.monotonic()
+            elif time.monotonic() - self._at > self._ttl_s and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, name="hf-ui-keys", daemon=True).start()
             return self._keys
+
+    def _refresh(self) -> None:
+        try:
+            keys = self._read()
+        except Exception as exc:  # a failed refresh keeps the keys at hand; the next retries
+            _log.warning("dashboard: reading the store's keys failed: %s", exc)
+            keys = None
+        with self._lock:
+            if keys is not None:
+                self._keys = keys
+            self._at, self._refreshing = time.monotonic(), False
 
 
 def _check_keys(where: str, keys: dict[str, list[str]]) -> None:

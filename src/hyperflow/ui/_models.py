@@ -14,11 +14,14 @@ from hyperflow import registry
 from hyperflow._errors import HyperflowError, RegistryError
 from hyperflow.store import MetadataStore
 from hyperflow.ui._auth import form_of
-from hyperflow.ui._pages import pages_of
+from hyperflow.ui._loop_data import loop_of
+from hyperflow.ui._pages import pages_of, security_headers
 
 __all__ = [
+    "LOOP_EVERY_MS",
     "archive",
     "model_context",
+    "model_loop",
     "model_page",
     "models_page",
     "promote",
@@ -26,6 +29,7 @@ __all__ = [
     "router",
 ]
 
+LOOP_EVERY_MS = 3_000
 _DONE = {"promote": "alias moved", "rollback": "alias rolled back", "archive": "version archived"}
 
 
@@ -73,7 +77,17 @@ def model_page(request: Request, name: str, note: str = "") -> HTMLResponse:
         ctx = model_context(pages.store, name)
     except RegistryError as exc:
         raise HTTPException(404, str(exc)) from None
+    ctx.update(loop=loop_of(pages.store, name), decisions_shown=True, every=LOOP_EVERY_MS)
     return pages.render(request, "model.html", {"title": f"Model {name}", "note": note, **ctx})
+
+
+def model_loop(request: Request, name: str) -> HTMLResponse:
+    """The model's traffic, rollouts, gate decisions and events as a fragment (polled by
+    the model's page while a rollout runs)."""
+    pages = pages_of(request)
+    html = pages.env.get_template("loop_live.html").render(
+        prefix=pages.prefix, loop=loop_of(pages.store, name), decisions_shown=True)
+    return HTMLResponse(html, headers=security_headers())
 
 
 async def _act(request: Request, name: str, action: str) -> Response:
@@ -116,6 +130,8 @@ def router() -> APIRouter:
     r = APIRouter()
     r.add_api_route("/models", models_page, methods=["GET"], response_class=HTMLResponse)
     r.add_api_route("/models/{name}", model_page, methods=["GET"], response_class=HTMLResponse)
+    r.add_api_route("/models/{name}/loop", model_loop, methods=["GET"],
+                    response_class=HTMLResponse)
     for action in (promote, rollback, archive):
         r.add_api_route(f"/models/{{name}}/{action.__name__}", action, methods=["POST"])
     return r

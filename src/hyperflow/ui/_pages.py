@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Pages", "pages_of"]
 
+# imported by pages on first use: loaded at start instead (``Pages.warm``)
+_WARM_MODULES = ("hyperflow.viz", "hyperflow.core", "hyperflow.ui._study_data",
+                 "hyperflow.registry", "optuna.distributions")
+
 # Scripts only from this origin, no inline script, no framing: stored strings cannot run.
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -86,6 +90,17 @@ class Pages:
             undefined=jinja2.StrictUndefined,
         )
         self.env.filters.update(when=_when, num=_num, size=_size, qs=_qs)
+
+    def warm(self) -> None:
+        """Do at start what first requests would: import the page modules, compile every
+        template and read the store's keys (so the first page is as fast as the next)."""
+        import importlib
+
+        for module in _WARM_MODULES:
+            importlib.import_module(module)
+        for name in self.env.list_templates():
+            self.env.get_template(name)
+        self.keys.get()
 
     def render(
         self, request: Request, template: str, context: Mapping[str, Any], status: int = 200

@@ -15,6 +15,7 @@ from hyperflow.ui._study_sql import read_studies, read_trials, study_id, trials_
 
 if TYPE_CHECKING:
     from hyperflow.optimize import TrialResult
+    from hyperflow.viz import Trial
 
 __all__ = ["MAX_PARALLEL_LINES", "StudyIndex", "StudyView", "study_plots"]
 
@@ -137,19 +138,22 @@ class StudyIndex:
         return view
 
 
-def _plot_trials(view: StudyView, index: int) -> list[dict[str, Any]]:
+def _plot_trials(view: StudyView, index: int) -> list[Trial]:
+    """The view's trials as ``hf.viz.Trial`` (built once: the plots take them as they are)."""
+    from hyperflow.viz import Trial
+
     out = []
     for t in view.trials:
         state = "COMPLETE" if t.feasible else (
             "INFEASIBLE" if t.state == "complete" else t.state.name)
         value = t.values[index] if t.values else None
-        out.append({"number": t.number, "value": value, "params": t.config, "state": state})
+        out.append(Trial(t.number, None if value is None else float(value), t.config, state))
     return out
 
 
-def _best_first(trials: list[dict[str, Any]], maximize: bool) -> list[dict[str, Any]]:
-    done = [t for t in trials if t["state"] == "COMPLETE" and t["value"] is not None]
-    done.sort(key=lambda t: -t["value"] if maximize else t["value"])
+def _best_first(trials: list[Trial], maximize: bool) -> list[Trial]:
+    done = [t for t in trials if t.state == "COMPLETE" and t.value is not None]
+    done.sort(key=lambda t: -(t.value or 0.0) if maximize else (t.value or 0.0))
     return done[:MAX_PARALLEL_LINES]
 
 

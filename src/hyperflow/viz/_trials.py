@@ -68,29 +68,28 @@ def completed(trials: list[Trial]) -> list[Trial]:
     ]
 
 
-def _ranks(xs: list[float]) -> list[float]:
-    order = sorted(range(len(xs)), key=xs.__getitem__)
-    ranks = [0.0] * len(xs)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2
-        i = j + 1
+def _ranks(xs: list[float]) -> Any:
+    """Ranks from 0, ties sharing their mean rank (numpy: a 10,000-trial study in ms)."""
+    import numpy as np
+
+    a = np.asarray(xs, dtype=float)
+    order = np.argsort(a, kind="mergesort")
+    ordered = a[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]  # where each run of equal values starts
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], len(a)] - 1
+    ranks = np.empty(len(a))
+    ranks[order] = ((starts + ends) / 2)[np.cumsum(first) - 1]
     return ranks
 
 
 def _spearman_sq(xs: list[float], ys: list[float]) -> float:
     rx, ry = _ranks(xs), _ranks(ys)
-    n = len(xs)
-    mx, my = sum(rx) / n, sum(ry) / n
-    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
-    sxx = sum((a - mx) ** 2 for a in rx)
-    syy = sum((b - my) ** 2 for b in ry)
+    dx, dy = rx - rx.mean(), ry - ry.mean()
+    sxx, syy = float((dx * dx).sum()), float((dy * dy).sum())
     if sxx == 0 or syy == 0:
         return 0.0
+    sxy = float((dx * dy).sum())
     return (sxy * sxy) / (sxx * syy)
 
 
