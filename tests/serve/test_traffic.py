@@ -209,3 +209,31 @@ def test_a_full_shadow_queue_drops_and_counts() -> None:
     writer.close()
     df = log.search("visit")
     assert list(df["arm"]) == ["shadow"] * 3 and list(df["request_id"]) == ["r0", "r1", "r2"]
+
+
+def test_without_a_policy_rows_have_no_arm_and_failures_are_rows(
+    serve_app: Callable[..., Running],
+) -> None:
+    from tests.serve.traffic_models import register
+
+    broken = register(-1.0)  # raises on every call
+    hf.registry.set_alias("visit", "production", broken)
+    srv = _serve(serve_app)
+    r = srv.client.post("/predict", json={"user": "u", "x": 1.0})
+    assert r.status_code == 500 and "x-hyperflow-arm" not in r.headers
+    assert srv.client.get("/health").status_code == 200
+    srv.stop()
+    df = _logged(1)
+    assert (list(df["status"]), list(df["arm"]), list(df["version"])) == ([500], [None], [broken])
+
+
+def test_a_policy_that_does_not_name_the_server_alias_is_not_applied(
+    serve_app: Callable[..., Running],
+) -> None:
+    v1, _ = two_versions()
+    hf.registry.set_alias("visit", "staging", v1)
+    hf.registry.set_traffic("visit", {"candidate": 100})  # for servers of candidate or v2
+    srv = serve_app(create_app("visit@staging", poll_interval_s=0.05))
+    r = srv.client.post("/predict", json={"user": "u", "x": 1.0})
+    assert r.headers["x-hyperflow-version"] == v1 and "x-hyperflow-arm" not in r.headers
+    assert srv.client.get("/version").json()["traffic"] is None

@@ -19,15 +19,13 @@ from hyperflow.registry._governance import record_event
 from hyperflow.registry._semver import SemVer
 from hyperflow.store import RegistryStore, TrafficPolicy, get_traffic_store
 
-__all__ = ["TrafficPolicy", "clear_traffic", "resolve_key", "set_traffic", "traffic"]
+__all__ = ["TrafficPolicy", "clear_traffic", "set_traffic", "traffic"]
 
 _TOLERANCE = 1e-6
 
 
 def resolve_key(catalog: RegistryStore, name: str, key: str) -> str:
     """The version an alias (or exact version) ``key`` of model ``name`` names now.
-
-    One read when ``key`` resolves (servers call this at every reload poll).
 
     Raises:
         RegistryError: unknown alias or version, with the known ones and a "did you mean".

@@ -91,6 +91,20 @@ class ServeMetrics:
         self.log_pending = Gauge(
             "hyperflow_prediction_log_pending", "Predictions queued for the log", registry=r
         )
+        self._version_metrics(r)
+        self._process_metrics(r)
+        self._classes = _is_class_type(output_type)
+        self._numeric = output_type is float
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._children: dict[tuple[str, str, int], Any] = {}
+        self._latency_children: dict[str, Any] = {}
+        self._class_children: dict[str, Any] = {}
+
+    def _version_metrics(self, r: Any) -> None:
+        """Predictions and latency by the version that answered and its traffic arm."""
+        from prometheus_client import Counter, Histogram
+
         self.arm_requests = Counter(
             "hyperflow_version_predictions",
             "Predictions by the version that answered, traffic arm and HTTP status",
@@ -110,14 +124,6 @@ class ServeMetrics:
             registry=r,
         )
         self._arm_children: dict[tuple[str | None, str, int], tuple[Any, Any]] = {}
-        self._process_metrics(r)
-        self._classes = _is_class_type(output_type)
-        self._numeric = output_type is float
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
-        self._children: dict[tuple[str, str, int], Any] = {}
-        self._latency_children: dict[str, Any] = {}
-        self._class_children: dict[str, Any] = {}
 
     def _process_metrics(self, r: Any) -> None:
         """CPU, memory, open files and GC of this process, and CPU seconds per prediction."""

@@ -5,6 +5,7 @@ Each router factory takes only what its OpenAPI description needs; handlers get
 the app's state through ``Depends(get_context)`` (see ``_context``).
 """
 
+import logging
 import time
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "probe_router",
 ]
 
+_log = logging.getLogger("hyperflow.serve")
 _INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, ArithmeticError)
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"description": "the service is starting or stopping"}
@@ -176,9 +178,14 @@ async def predict(request: Request, context: Context) -> Response:
     except Exception as exc:
         if _is_input_problem(exc):
             return _unprocessable(exc)
-        if row is not None:  # the model failed: a row with its status, then the 500
-            log_predictions(context, p, start, [new_request_id()], [row], [None], None, 500)
-        raise
+        if row is None:
+            raise
+        rid = new_request_id()  # the model failed: a row with its status, and a JSON 500
+        log_predictions(context, p, start, [rid], [row], [None], None, 500)
+        _log.error("hyperflow serve: %s %s failed", p.name, p.version, exc_info=exc)
+        detail = f"version {p.version} failed: {type(exc).__name__}"
+        headers = {"x-hyperflow-version": p.version or ""}
+        return json_response({"detail": detail, "request_id": rid}, 500, headers)
     rid = new_request_id()
     log_predictions(context, p, start, [rid], [row], [value])
     return json_response(
@@ -369,7 +376,6 @@ async def reload(request: Request, context: Context) -> Response:
     except Exception as exc:
         detail = f"reload failed, still serving {before}: {type(exc).__name__}: {exc}"
         return json_response({"detail": detail}, 409)
-    changed = await service.refresh_traffic() or changed
     return json_response({"reloaded": changed, **service.describe()})
 
 

@@ -104,6 +104,16 @@ class Service:
         return await asyncio.to_thread(self._refresh_traffic)
 
     async def reload(self, *, force: bool = False) -> bool:
+        """Load what the source points to now if it changed (or always with ``force``), and
+        re-read the model's traffic policy (even when loading failed); whether either changed.
+        """
+        try:
+            changed = await self._reload_model(force=force)
+        finally:
+            routes_changed = await self.refresh_traffic()
+        return changed or routes_changed
+
+    async def _reload_model(self, *, force: bool) -> bool:
         """Load what the source points to now if it changed (or always with ``force``).
 
         In-flight requests keep the predictor they started with. A new version
@@ -160,4 +170,3 @@ class Service:
                 await self.reload()
             except Exception:  # already logged in one line by reload()
                 _log.debug("hyperflow serve: reload failed", exc_info=True)
-            await self.refresh_traffic()

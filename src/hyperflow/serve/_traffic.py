@@ -198,6 +198,7 @@ class Traffic:
         self._signature: tuple[Any, ...] | None = None
         self._warned: tuple[Any, ...] | None = None
         self._shadow: ShadowWorker | None = None
+        self._lock = threading.Lock()  # the poll and /admin/reload may refresh at once
 
     def shadow_copy(self, request_id: str, rows: list[Any], routes: Routes) -> None:
         """Queue a copy of each row for the shadow version (never blocks)."""
@@ -225,15 +226,27 @@ class Traffic:
         row schema) is logged and its share goes to the primary until a later refresh
         loads it.
         """
-        from hyperflow.registry._traffic import resolve_key
+        with self._lock:
+            return self._refresh(primary)
+
+    def _resolve(self, key: str) -> str:
+        """The version an alias or exact version of the policy names now."""
+        from hyperflow.registry import SemVer, get
+
+        try:
+            SemVer.parse(key)
+        except Exception:
+            return get(f"{self.name}@{key}", store=self.store).version
+        return get(f"{self.name}:{key}", store=self.store).version
+
+    def _refresh(self, primary: Predictor) -> bool:
         from hyperflow.store import get_traffic_store
 
         policy = get_traffic_store(self.store).get(self.name)
         if policy is None:
             return self._set(None, None)
-        catalog = self.store.registry_store()
-        resolved = {key: resolve_key(catalog, self.name, key) for key in policy.weights}
-        shadow = resolve_key(catalog, self.name, policy.shadow) if policy.shadow else None
+        resolved = {key: self._resolve(key) for key in policy.weights}
+        shadow = self._resolve(policy.shadow) if policy.shadow else None
         signature = (policy, tuple(resolved.items()), shadow, primary.version, id(primary))
         if signature == self._signature:
             return False
