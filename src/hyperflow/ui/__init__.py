@@ -9,7 +9,7 @@ Example:
     >>> import hyperflow as hf, tempfile
     >>> app = hf.ui.create_app(store=f"sqlite:///{tempfile.mkdtemp()}/runs.db")
     >>> sorted(s.path for s in hf.ui.SECTIONS)
-    ['/models', '/runs', '/studies']
+    ['/models', '/monitoring', '/runs', '/studies']
 """
 
 from hyperflow.ui._app import SECTIONS, Section, create_app
