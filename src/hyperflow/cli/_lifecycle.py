@@ -9,7 +9,7 @@ import typer
 from hyperflow.cli import _models as _models  # registers register/models/promote/...
 from hyperflow.cli import _runs as _runs  # registers the runs group
 from hyperflow.cli._app import JsonOpt, app, help_without_command
-from hyperflow.cli._common import emit, human_bytes
+from hyperflow.cli._common import emit, human_bytes, usage_error
 from hyperflow.cli._runs import YesOpt
 
 __all__ = ["cache_app"]
@@ -79,6 +79,20 @@ def serve(
         int | None,
         typer.Option(help="Serve on this already-bound listening socket (as uvicorn --fd)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Worker processes sharing the port (/metrics sums them)."),
+    ] = 1,
+    log_format: Annotated[
+        str, typer.Option(help="Log lines as 'text' or 'json' (one event per line).")
+    ] = "text",
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            help="Response cache for a deterministic pipeline: 'memory' (per worker) or "
+            "'redis://HOST:PORT/DB' (shared)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a registered model over HTTP (Ctrl-C stops and flushes the prediction log).
 
@@ -88,8 +102,19 @@ def serve(
     import socket
 
     from hyperflow.serve import serve as run_server
+    from hyperflow.serve._logging import LOG_FORMATS
 
-    options: dict[str, Any] = {"access_log": access_log}
+    if log_format not in LOG_FORMATS:
+        usage_error(
+            f"must be one of {', '.join(LOG_FORMATS)}, but got {log_format!r}", "--log-format"
+        )
+    options: dict[str, Any] = {
+        "access_log": access_log,
+        "workers": workers,
+        "log_format": log_format,
+    }
+    if cache is not None:
+        options["cache"] = cache
     if fd is not None:
         options["sockets"] = [socket.socket(fileno=fd)]
     if poll is not None:

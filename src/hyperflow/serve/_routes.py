@@ -5,6 +5,7 @@ Each router factory takes only what its OpenAPI description needs; handlers get
 the app's state through ``Depends(get_context)`` (see ``_context``).
 """
 
+import json
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from starlette.responses import Response
 
 from hyperflow._errors import NodeError
 from hyperflow.registry import PredictionInputError, Predictor
+from hyperflow.serve._asgi import REQUEST_FIELDS
+from hyperflow.serve._cache import CACHED_SUFFIX
 from hyperflow.serve._context import (
     Context,
     ServeContext,
@@ -105,19 +108,33 @@ def _log_predictions(
             writer.submit(rid, p.name, p.version, now, latency, row, value)
 
 
-async def _one_value(context: ServeContext, p: Predictor, body: bytes) -> tuple[Any, Any]:
+async def _one_value(context: ServeContext, p: Predictor, body: bytes) -> tuple[Any, Any, bool]:
+    """The validated row, its prediction, and whether it came from the response cache."""
     models, schema = context.models, p.schema
     if len(body) > context.inline_below_bytes:  # a big row: validate off the event loop
         parsed = await anyio.to_thread.run_sync(models.parse, models.row_adapter, body)
     else:
         parsed = models.parse(models.row_adapter, body)
     row = models.to_row(schema, parsed)
+    cache = context.cache
+    if cache is None:
+        return row, await _compute(context, p, row), False
+    key, text = cache.get(p.name, p.version, row)
+    context.service.metrics.cached.labels("miss" if text is None else "hit").inc()
+    if text is not None:
+        return row, json.loads(text), True
+    value = await _compute(context, p, row)
+    cache.put(p.name, p.version, key, to_json(value))
+    return row, value, False
+
+
+async def _compute(context: ServeContext, p: Predictor, row: Any) -> Any:
     service = context.service
     if service.batcher is not None:
-        return row, await service.batcher.submit(p, row)
+        return await service.batcher.submit(p, row)
     if context.timing.fast(p):
-        return row, context.timing.call(p, row)
-    return row, await run_in_threadpool(context.timing.call, p, row)
+        return context.timing.call(p, row)
+    return await run_in_threadpool(context.timing.call, p, row)
 
 
 def _batch_values(models: ApiModels, p: Predictor, body: bytes) -> tuple[list[Any], list[Any]]:
@@ -132,16 +149,20 @@ async def predict(request: Request, context: Context) -> Response:
     body = await json_body(request)
     p = ready_or_503(context)
     try:
-        row, value = await _one_value(context, p, body)
+        row, value, cached = await _one_value(context, p, body)
     except Exception as exc:
         if _is_input_problem(exc):
             return _unprocessable(exc)
         raise
-    rid = new_request_id()
+    rid = new_request_id() + (CACHED_SUFFIX if cached else "")
+    request.scope[REQUEST_FIELDS] = {"request_id": rid, "model": p.name, "version": p.version}
     _log_predictions(context, p, start, [rid], [row], [value])
-    return json_response(
+    response = json_response(
         {"request_id": rid, "model": p.name, "version": p.version, "prediction": value}
     )
+    if context.cache is not None:
+        response.headers["x-hyperflow-cache"] = "hit" if cached else "miss"
+    return response
 
 
 async def predict_batch(request: Request, context: Context) -> Response:
@@ -160,6 +181,7 @@ async def predict_batch(request: Request, context: Context) -> Response:
     if p.batchable and rows:
         context.service.metrics.batch_size.observe(len(rows))
     rid = new_request_id()
+    request.scope[REQUEST_FIELDS] = {"request_id": rid, "model": p.name, "version": p.version}
     ids = [f"{rid}-{i}" for i in range(len(rows))]
     _log_predictions(context, p, start, ids, rows, values)
     return json_response(
@@ -215,6 +237,10 @@ async def _was_served(context: ServeContext, request_id: str) -> bool:
     if context.issued.known(request_id):
         return True
     logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
+    writer = context.service.writer
+    if logged is None and writer is not None:  # another worker may not have flushed it yet
+        await anyio.sleep(2 * writer.flush_interval_s)
+        logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
     if logged is None:
         return False
     return time.time() - logged.timestamp() <= context.issued.ttl_s
