@@ -1,6 +1,7 @@
-"""`hyperflow serve --workers 2` on one PostgreSQL store: under concurrent load every 2xx
-prediction is logged once, feedback reaches rows another worker served, `/metrics` sums
-both workers whichever answers, and a moved alias reaches both workers."""
+"""`hyperflow serve --workers 2` on one PostgreSQL store and one Redis response cache:
+under concurrent load every 2xx prediction (cache hits included) is logged once, feedback
+reaches rows another worker served, `/metrics` sums both workers whichever answers, and a
+moved alias reaches both workers (and is never answered from the old version's entries)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import hyperflow as hf
 from hyperflow import registry
 from tests.serve.processes import ServeProcess, cli_env, register_demo
+from tests.serve.redis_server import redis_server
 
 THREADS, PER_THREAD = 6, 40
 
@@ -78,9 +80,13 @@ def test_two_workers_on_postgres_log_every_answer_and_follow_the_alias(
     monkeypatch.setenv("HYPERFLOW_STORE", postgres_url)
     register_demo(tmp_path)
     env = cli_env(HYPERFLOW_STORE=postgres_url)
-    server = ServeProcess(
-        ["demo@production", "--workers", "2", "--poll", "0.2", "--no-access-log"], tmp_path, env
-    )
+    with redis_server(tmp_path) as redis_url:
+        _serve_and_check(tmp_path, env, redis_url)
+
+
+def _serve_and_check(folder: Path, env: dict[str, str], redis_url: str) -> None:
+    args = ["demo@production", "--workers", "2", "--poll", "0.2", "--no-access-log"]
+    server = ServeProcess([*args, "--cache", redis_url], folder, env)
     try:
         assert "(2 workers)" in server.wait_for("hyperflow serve: demo 0.1.0")
         _wait(lambda: len(_versions_by_pid(server.url)) == 2, "both workers report a model")
@@ -98,15 +104,21 @@ def test_two_workers_on_postgres_log_every_answer_and_follow_the_alias(
                 THREADS * PER_THREAD // 10
             )
             assert _value(samples, "hyperflow_workers") == 2
+            hits = _value(samples, "hyperflow_cache_lookups_total", result="hit")
+            assert hits > 0 and hits + _value(
+                samples, "hyperflow_cache_lookups_total", result="miss"
+            ) == len(ok)
         registry.set_alias("demo", "production", "0.2.0")
         _wait(
-            lambda: set(_versions_by_pid(server.url).values()) == {"0.2.0"}
-            and len(_versions_by_pid(server.url)) == 2,
+            lambda: (
+                set(_versions_by_pid(server.url).values()) == {"0.2.0"}
+                and len(_versions_by_pid(server.url)) == 2
+            ),
             "the alias move reached both workers",
         )
-        for _ in range(10):
+        for _ in range(10):  # x=1.0 was cached under 0.1.0 (2 * 1 + 4.5)
             r = httpx.post(server.url + "/predict", json={"x": 1.0, "group": "a"}, timeout=10)
-            assert r.json()["version"] == "0.2.0"
+            assert (r.json()["version"], r.json()["prediction"]) == ("0.2.0", 3.0 * 1.0 + 4.5)
             ok.append(r.json()["request_id"])
     finally:
         code = server.stop()
@@ -114,4 +126,5 @@ def test_two_workers_on_postgres_log_every_answer_and_follow_the_alias(
     logged = hf.predictions.search("demo")
     assert len(logged) == len(ok) and set(logged["request_id"]) == set(ok)
     assert logged["ground_truth"].notna().sum() == THREADS * PER_THREAD * 9 // 10
+    assert logged["request_id"].str.endswith("-cached").sum() >= hits > 0  # hits are rows too
     assert not re.search(r"Traceback|ERROR", "\n".join(server.lines))

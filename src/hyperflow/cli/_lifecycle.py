@@ -101,13 +101,14 @@ def serve(
     """
     import socket
 
+    from hyperflow._errors import ServeError
     from hyperflow.serve import serve as run_server
-    from hyperflow.serve._logging import LOG_FORMATS
+    from hyperflow.serve._logging import check_log_format
 
-    if log_format not in LOG_FORMATS:
-        usage_error(
-            f"must be one of {', '.join(LOG_FORMATS)}, but got {log_format!r}", "--log-format"
-        )
+    try:
+        check_log_format(log_format)
+    except ServeError as exc:
+        usage_error(str(exc), "--log-format")
     options: dict[str, Any] = {
         "access_log": access_log,
         "workers": workers,

@@ -173,10 +173,11 @@ class ServeMetrics:
     def set_model(
         self, name: str, version: str | None, alias: str | None, code: str | None
     ) -> None:
-        if self._multiproc is not None:  # files keep cleared samples: zero the old one first
+        if self._multiproc is not None:  # files keep every sample: the old one drops to 0
             for labels in list(self.model_info._metrics):
                 self.model_info.labels(*labels).set(0)
-        self.model_info.clear()
+        else:
+            self.model_info.clear()
         self.model_info.labels(name, version or "", alias or "", code or "").set(1)
 
     def render(self) -> tuple[bytes, str]:
