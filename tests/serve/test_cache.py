@@ -98,7 +98,9 @@ def test_cache_urls_resolve_and_bad_ones_say_what_is_accepted(redis_url: str) ->
         get_response_cache("memcached://x")
     with pytest.raises(hf.ServeError, match="cache size must be a whole number"):
         get_response_cache("memory://?size=big")
-    with pytest.raises(hf.ServeError, match=r"cannot reach the Redis cache at redis://127\.0\.0\.1:9/"):
+    with pytest.raises(
+        hf.ServeError, match=r"cannot reach the Redis cache at redis://127\.0\.0\.1:9/"
+    ):
         create_app(price_predictor(), cache="redis://127.0.0.1:9/0", poll_interval_s=None)
 
 
