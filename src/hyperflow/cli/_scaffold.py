@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hyperflow.cli._ci import write_ci
 from hyperflow.cli._project import ProjectError
 
 __all__ = ["scaffold"]
@@ -96,8 +97,44 @@ def test_every_variant_runs() -> None:
 """
 
 
+_BEHAVIOUR = """\"\"\"Behavioural suite (hf.testing): simple cases right, noise ignored.\"\"\"
+
+import pandas as pd
+
+import hyperflow as hf
+from {module} import prediction, train
+
+FLOWERS = pd.DataFrame(
+    {{
+        "sepal_length": [5.1, 6.0, 6.7],
+        "sepal_width": [3.5, 2.9, 3.1],
+        "petal_length": [1.4, 4.5, 5.6],
+        "petal_width": [0.2, 1.5, 2.4],
+    }}
+)
+
+
+def test_the_model_behaves() -> None:
+    model = train.run(outputs=["model"], track=False)["model"]
+
+    def predictor(rows: pd.DataFrame) -> list[int]:
+        return [prediction(model, **row) for row in rows.to_dict("records")]
+
+    suite = hf.testing.Suite(
+        "{name}",
+        [
+            hf.testing.mft([(dict(FLOWERS.iloc[0]), 0), (dict(FLOWERS.iloc[2]), 2)]),
+            hf.testing.invariance(FLOWERS, hf.testing.perturb.noise("sepal_width", scale=0.01)),
+        ],
+    )
+    result = suite.run(predictor)
+    assert result.passed, result
+"""
+
+
 def scaffold(name: str, parent: Path) -> Path:
-    """Create ``parent/name`` with a pipeline module, project config and a test."""
+    """Create ``parent/name``: a pipeline module, project config, a test, a behavioural
+    suite (``tests/behaviour``) and CI workflows (GitHub Actions, GitLab CI)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
         raise ProjectError(
             f"a project name starts with a letter and holds letters, digits, '-' or '_', "
@@ -115,5 +152,10 @@ def scaffold(name: str, parent: Path) -> Path:
     (target / "tests" / f"test_{module}.py").write_text(
         _TEST.format(module=module), encoding="utf-8"
     )
-    (target / ".gitignore").write_text(".hyperflow/\n__pycache__/\n", encoding="utf-8")
+    (target / "tests" / "behaviour").mkdir()
+    (target / "tests" / "behaviour" / "test_behaviour.py").write_text(
+        _BEHAVIOUR.format(name=name, module=module), encoding="utf-8"
+    )
+    (target / ".gitignore").write_text(".hyperflow/\nbuild/\n__pycache__/\n", encoding="utf-8")
+    write_ci(target, name)
     return target
