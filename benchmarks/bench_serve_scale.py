@@ -75,8 +75,15 @@ class Served:
             return str(r.read().decode())
 
     def served_2xx(self) -> float:
+        """2xx answers counted, once requests wrk left in flight have finished."""
         pattern = r'hyperflow_requests_total\{method="POST",route="/predict",status="2\d\d"\} (\S+)'
-        return sum(float(v) for v in re.findall(pattern, self.metrics()))
+        last = -1.0
+        while True:
+            now = sum(float(v) for v in re.findall(pattern, self.metrics()))
+            if now == last:
+                return now
+            last = now
+            time.sleep(1.0)
 
     def stop(self) -> None:
         self.proc.terminate()  # graceful: every worker drains and flushes its log
