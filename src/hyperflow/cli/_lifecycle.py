@@ -109,19 +109,13 @@ def serve(
         check_log_format(log_format)
     except ServeError as exc:
         usage_error(str(exc), "--log-format")
-    options: dict[str, Any] = {
-        "access_log": access_log,
-        "workers": workers,
-        "log_format": log_format,
+    given = {
+        "cache": cache,
+        "sockets": None if fd is None else [socket.socket(fileno=fd)],
+        "poll_interval_s": poll,
+        "max_batch_size": max_batch_size,
+        "max_wait_ms": max_wait_ms,
     }
-    if cache is not None:
-        options["cache"] = cache
-    if fd is not None:
-        options["sockets"] = [socket.socket(fileno=fd)]
-    if poll is not None:
-        options["poll_interval_s"] = poll
-    if max_batch_size is not None:
-        options["max_batch_size"] = max_batch_size
-    if max_wait_ms is not None:
-        options["max_wait_ms"] = max_wait_ms
+    options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    options.update(access_log=access_log, workers=workers, log_format=log_format)
     run_server(ref, host=host, port=port, log_level=log_level, **options)

@@ -98,6 +98,19 @@ class ServeMetrics:
             "Predictions not logged (queue full)",
             registry=r,
         )
+        self._ops_metrics(r)
+        self._classes = _is_class_type(output_type)
+        self._numeric = output_type is float
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._children: dict[tuple[str, str, int], Any] = {}
+        self._latency_children: dict[str, Any] = {}
+        self._class_children: dict[str, Any] = {}
+
+    def _ops_metrics(self, r: Any) -> None:
+        """Log queue, cache lookups, and process figures (per worker in multiprocess mode)."""
+        from prometheus_client import Counter, Gauge
+
         self.log_pending = Gauge(
             "hyperflow_prediction_log_pending",
             "Predictions queued for the log",
@@ -115,13 +128,6 @@ class ServeMetrics:
         self._worker = worker_process_metrics(r) if self._multiproc else None
         if self._multiproc is None:
             self._process_metrics(r)
-        self._classes = _is_class_type(output_type)
-        self._numeric = output_type is float
-        self._seen: set[str] = set()
-        self._lock = threading.Lock()
-        self._children: dict[tuple[str, str, int], Any] = {}
-        self._latency_children: dict[str, Any] = {}
-        self._class_children: dict[str, Any] = {}
 
     def _process_metrics(self, r: Any) -> None:
         """CPU, memory, open files and GC of this process, and CPU seconds per prediction."""

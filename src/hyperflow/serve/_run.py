@@ -197,10 +197,9 @@ def serve(
         log_format: ``"text"`` or ``"json"`` (one JSON object per line).
         access_log: one structured line per request (``hyperflow.serve.access``).
         sockets: already bound listening sockets to serve on (``host``/``port`` unused).
-        root_path: the path prefix a proxy strips (tokens are checked either way).
-        timeout_keep_alive: seconds an idle keep-alive connection stays open.
-        header_timeout_s: seconds a client has to send its request headers.
-        limit_concurrency: connections and tasks at most before 503s (``None``: no limit).
+        root_path, timeout_keep_alive, header_timeout_s, limit_concurrency: as in
+            :func:`build_server` (proxy prefix; idle keep-alive seconds; seconds to send
+            the request headers; connections at most before 503s).
         **app_options: passed to :func:`create_app` (``max_batch_size``, ...).
     """
     try:
@@ -209,24 +208,17 @@ def serve(
         raise ServeError("serving needs uvicorn: pip install 'hyperflow[serve]'") from exc
     check_log_format(log_format)
     _check_workers(model, workers)
-    server_options = {
-        "log_level": log_level,
-        "log_format": log_format,
-        "root_path": root_path,
-        "timeout_keep_alive": timeout_keep_alive,
-        "header_timeout_s": header_timeout_s,
-        "limit_concurrency": limit_concurrency,
-    }
+    server_options = dict(
+        log_level=log_level,
+        log_format=log_format,
+        root_path=root_path,
+        timeout_keep_alive=timeout_keep_alive,
+        header_timeout_s=header_timeout_s,
+        limit_concurrency=limit_concurrency,
+    )
     listening = sockets or [bind_socket(host, port)]
     try:
-        if workers > 1:
-            from hyperflow.serve._workers import WorkerSpec, serve_workers
-
-            app_options["access_log"] = access_log
-            spec = WorkerSpec(model, workers, server_options, app_options)
-            serve_workers(spec, listening[0])
-        else:
-            _serve_one(model, listening, server_options, access_log=access_log, **app_options)
+        _run(model, listening, workers, server_options, {**app_options, "access_log": access_log})
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled gracefully
         pass
     finally:
@@ -235,14 +227,21 @@ def serve(
                 sock.close()
 
 
-def _serve_one(
+def _run(
     model: str | Predictor | ModelSource,
     sockets: list[socket.socket],
+    workers: int,
     server_options: dict[str, Any],
-    **app_options: Any,
+    app_options: dict[str, Any],
 ) -> None:
+    """One server in this process, or ``workers`` worker processes (see ``_workers``)."""
     from hyperflow.serve._app import create_app
 
+    if workers > 1:
+        from hyperflow.serve._workers import WorkerSpec, serve_workers
+
+        serve_workers(WorkerSpec(model, workers, server_options, app_options), sockets[0])
+        return
     app = create_app(model, **app_options)
     banner = banner_of(app, sockets[0], server_options["root_path"])
     build_server(app, banner=banner, **server_options).run(sockets=sockets)
