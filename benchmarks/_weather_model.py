@@ -5,26 +5,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks._serve_apps import fit_logreg, label
+from benchmarks._serve_apps import MEASUREMENTS, fit_logreg, label
 
 import hyperflow as hf
 
 
-def model() -> Any:
-    return fit_logreg()
+def model(kind: str = "logreg") -> Any:
+    """LogisticRegression (sub-millisecond predictions) or a 300-tree random forest (slow)."""
+    if kind == "logreg":
+        return fit_logreg()
+    from sklearn.ensemble import RandomForestClassifier
+    from vega_datasets import data
+
+    df = data.seattle_weather()
+    forest = RandomForestClassifier(n_estimators=300, random_state=0, n_jobs=1)
+    return forest.fit(df[MEASUREMENTS].to_numpy(float), df["weather"].to_numpy())
 
 
 train = hf.Pipeline([model], name="weather-train")
 predict = hf.Pipeline([label], name="weather-predict")
 
 
-def register_weather() -> str:
-    """Register ``weather`` 1.0.0 in the current store; ``production`` points at it."""
+def register_weather(name: str = "weather", kind: str = "logreg") -> str:
+    """Register ``name`` 1.0.0 (a ``kind`` model) in the current store, at ``production``."""
     from hyperflow import registry
 
-    run = train.run(outputs=["model"])
-    mv = registry.register(
-        "weather", run_id=run.run_id, predict=f"{__name__}:predict", version="1.0.0"
-    )
-    registry.set_alias("weather", "production", mv.version)
-    return "weather@production"
+    run = train.run(inputs={"kind": kind}, outputs=["model"])
+    mv = registry.register(name, run_id=run.run_id, predict=f"{__name__}:predict", version="1.0.0")
+    registry.set_alias(name, "production", mv.version)
+    return f"{name}@production"
