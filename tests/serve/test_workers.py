@@ -5,6 +5,7 @@ moved alias reaches both workers (and is never answered from the old version's e
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -85,7 +86,7 @@ def test_two_workers_on_postgres_log_every_answer_and_follow_the_alias(
 
 
 def _serve_and_check(folder: Path, env: dict[str, str], redis_url: str) -> None:
-    args = ["demo@production", "--workers", "2", "--poll", "0.2", "--no-access-log"]
+    args = ["demo@production", "--workers", "2", "--poll", "0.2", "--log-format", "json"]
     server = ServeProcess([*args, "--cache", redis_url], folder, env)
     try:
         assert "(2 workers)" in server.wait_for("hyperflow serve: demo 0.1.0")
@@ -127,4 +128,8 @@ def _serve_and_check(folder: Path, env: dict[str, str], redis_url: str) -> None:
     assert len(logged) == len(ok) and set(logged["request_id"]) == set(ok)
     assert logged["ground_truth"].notna().sum() == THREADS * PER_THREAD * 9 // 10
     assert logged["request_id"].str.endswith("-cached").sum() >= hits > 0  # hits are rows too
-    assert not re.search(r"Traceback|ERROR", "\n".join(server.lines))
+    assert not re.search(r'Traceback|"level": "(error|critical)"', "\n".join(server.lines))
+    events = [json.loads(line) for line in server.lines]  # one JSON event per line, both workers
+    answered = [e for e in events if e["event"] == "request" and e["route"] == "/predict"]
+    assert {e["request_id"] for e in answered if e["status"] == 200} == set(ok)
+    assert len({e["pid"] for e in answered}) == 2  # both workers served predictions

@@ -1,7 +1,7 @@
 """Log lines of a served model as text (uvicorn's format) or JSON (one event per line).
 
 ``--log-format json`` turns every line of uvicorn and hyperflow into one JSON
-object: ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``event``, and for a
+object: ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``pid``, ``event``, and for a
 request ``request_id``, ``model``, ``version``, ``latency_ms``, ``status``,
 ``route``, ``method``, ``path`` and ``client``. Other lines carry their text as
 ``event``. A log record adds structured fields with ``extra={"hf": {...}}``.
@@ -44,6 +44,7 @@ class JsonFormatter(logging.Formatter):
             "timestamp": stamp.replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker, with --workers
         }
         fields = getattr(record, "hf", None)
         if isinstance(fields, dict):
