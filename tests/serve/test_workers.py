@@ -6,7 +6,9 @@ moved alias reaches both workers (and is never answered from the old version's e
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -133,3 +135,35 @@ def _serve_and_check(folder: Path, env: dict[str, str], redis_url: str) -> None:
     answered = [e for e in events if e["event"] == "request" and e["route"] == "/predict"]
     assert {e["request_id"] for e in answered if e["status"] == 200} == set(ok)
     assert len({e["pid"] for e in answered}) == 2  # both workers served predictions
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # exited, not yet reaped by its new parent
+
+
+@pytest.mark.slow
+def test_workers_stop_and_flush_their_log_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    register_demo(tmp_path)
+    args = ["demo@production", "--workers", "2", "--log-format", "json"]
+    server = ServeProcess(args, tmp_path, cli_env())
+    try:
+        server.wait_for('"event": "start"')
+        _wait(lambda: len(_versions_by_pid(server.url)) == 2, "both workers report a model")
+        workers = set(_versions_by_pid(server.url))
+        ids = [
+            httpx.post(server.url + "/predict", json={"x": float(i), "group": "a"}).json()[
+                "request_id"
+            ]
+            for i in range(20)
+        ]
+        os.kill(server.proc.pid, signal.SIGKILL)  # no chance to stop its workers
+        server.proc.wait(30)
+        _wait(lambda: all(_gone(int(pid)) for pid in workers), "the orphaned workers stopped")
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+    assert set(hf.predictions.search("demo")["request_id"]) == set(ids)  # flushed on the way out

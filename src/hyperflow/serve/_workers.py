@@ -11,7 +11,8 @@ reaches every worker within ``poll_interval_s``.
 
 A worker that dies after it started is replaced (its live gauges marked dead);
 one that fails before it started stops the service. SIGINT or SIGTERM stops the
-workers gracefully (each flushes its log); the folder is removed at exit.
+workers gracefully (each flushes its log); the folder is removed at exit. A worker
+whose supervisor was killed outright (SIGKILL, OOM) stops itself the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -37,6 +39,7 @@ __all__ = ["STARTUP_FAILED", "WorkerSpec", "serve_workers"]
 STARTUP_FAILED = 3
 """Exit code of a worker that could not start serving (the parent stops then)."""
 _STOP_TIMEOUT_S = 60.0
+_ORPHAN_CHECK_S = 0.5
 _log = logging.getLogger("hyperflow.serve")
 
 
@@ -48,13 +51,25 @@ class WorkerSpec:
     workers: int
     server: dict[str, Any] = field(default_factory=dict)
     app: dict[str, Any] = field(default_factory=dict)
+    parent: int = field(default_factory=os.getpid)
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """SIGTERM this worker (a graceful stop: the log is flushed) once its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(_ORPHAN_CHECK_S)
+    _log.warning("hyperflow serve: the supervising process %d is gone; stopping", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _worker_main(spec: WorkerSpec, index: int, sock: socket.socket, started: Any) -> None:
-    """A worker's body: build the app, serve ``sock`` until told to stop."""
+    """A worker's body: build the app, serve ``sock`` until told to stop (or orphaned)."""
     from hyperflow.serve._app import create_app
     from hyperflow.serve._run import banner_of, build_server
 
+    threading.Thread(
+        target=_stop_when_orphaned, args=(spec.parent,), name="hyperflow-orphan", daemon=True
+    ).start()
     try:
         app = create_app(spec.model, **spec.app)
         banner = None
