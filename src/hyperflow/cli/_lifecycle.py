@@ -9,7 +9,7 @@ import typer
 from hyperflow.cli import _models as _models  # registers register/models/promote/...
 from hyperflow.cli import _runs as _runs  # registers the runs group
 from hyperflow.cli._app import JsonOpt, app, help_without_command
-from hyperflow.cli._common import emit, human_bytes
+from hyperflow.cli._common import emit, human_bytes, usage_error
 from hyperflow.cli._runs import YesOpt
 
 __all__ = ["cache_app"]
@@ -79,6 +79,20 @@ def serve(
         int | None,
         typer.Option(help="Serve on this already-bound listening socket (as uvicorn --fd)."),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Worker processes sharing the port (/metrics sums them)."),
+    ] = 1,
+    log_format: Annotated[
+        str, typer.Option(help="Log lines as 'text' or 'json' (one event per line).")
+    ] = "text",
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            help="Response cache for a deterministic pipeline: 'memory' (per worker) or "
+            "'redis://HOST:PORT/DB' (shared)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a registered model over HTTP (Ctrl-C stops and flushes the prediction log).
 
@@ -87,15 +101,21 @@ def serve(
     """
     import socket
 
+    from hyperflow._errors import ServeError
     from hyperflow.serve import serve as run_server
+    from hyperflow.serve._logging import check_log_format
 
-    options: dict[str, Any] = {"access_log": access_log}
-    if fd is not None:
-        options["sockets"] = [socket.socket(fileno=fd)]
-    if poll is not None:
-        options["poll_interval_s"] = poll
-    if max_batch_size is not None:
-        options["max_batch_size"] = max_batch_size
-    if max_wait_ms is not None:
-        options["max_wait_ms"] = max_wait_ms
+    try:
+        check_log_format(log_format)
+    except ServeError as exc:
+        usage_error(str(exc), "--log-format")
+    given = {
+        "cache": cache,
+        "sockets": None if fd is None else [socket.socket(fileno=fd)],
+        "poll_interval_s": poll,
+        "max_batch_size": max_batch_size,
+        "max_wait_ms": max_wait_ms,
+    }
+    options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    options.update(access_log=access_log, workers=workers, log_format=log_format)
     run_server(ref, host=host, port=port, log_level=log_level, **options)

@@ -7,6 +7,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from hyperflow.cli._ci import write_ci
 from hyperflow.cli._project import ProjectError
 
 __all__ = ["TEMPLATES", "bundle_template", "scaffold"]
@@ -164,8 +165,45 @@ def _docqa(target: Path, name: str, module: str) -> None:
     )
 
 
+_BEHAVIOUR = """\"\"\"Behavioural suite (hf.testing): simple cases right, noise ignored.\"\"\"
+
+import pandas as pd
+
+import hyperflow as hf
+from {module} import prediction, train
+
+FLOWERS = pd.DataFrame(
+    {{
+        "sepal_length": [5.1, 6.0, 6.7],
+        "sepal_width": [3.5, 2.9, 3.1],
+        "petal_length": [1.4, 4.5, 5.6],
+        "petal_width": [0.2, 1.5, 2.4],
+    }}
+)
+
+
+def test_the_model_behaves() -> None:
+    model = train.run(outputs=["model"], track=False)["model"]
+
+    def predictor(rows: pd.DataFrame) -> list[int]:
+        return [prediction(model, **row) for row in rows.to_dict("records")]
+
+    suite = hf.testing.Suite(
+        "{name}",
+        [
+            hf.testing.mft([(dict(FLOWERS.iloc[0]), 0), (dict(FLOWERS.iloc[2]), 2)]),
+            hf.testing.invariance(FLOWERS, hf.testing.perturb.noise("sepal_width", scale=0.01)),
+        ],
+    )
+    result = suite.run(predictor)
+    assert result.passed, result
+"""
+
+
 def scaffold(name: str, parent: Path, template: str = "iris") -> Path:
-    """Create ``parent/name`` from ``template``: a pipeline package, project config and a test.
+    """Create ``parent/name`` from ``template``: a pipeline package, project config, a test,
+    and CI workflows (GitHub Actions, GitLab CI); ``"iris"`` also gets a behavioural suite
+    (``tests/behaviour``).
 
     ``"iris"``: two model variants over scikit-learn's iris data. ``"docqa"``: the
     document Q&A example (``examples/docqa``): ingest/query pipelines, chunker and
@@ -185,6 +223,7 @@ def scaffold(name: str, parent: Path, template: str = "iris") -> Path:
     (target / ".gitignore").write_text(".hyperflow/\n__pycache__/\n", encoding="utf-8")
     if template == "docqa":
         _docqa(target, name, name.replace("-", "_").lower())
+        write_ci(target, name)
         return target
     module = name.replace("-", "_").lower() + "_pipeline"
     (target / f"{module}.py").write_text(_PIPELINE.format(name=name), encoding="utf-8")
@@ -194,6 +233,12 @@ def scaffold(name: str, parent: Path, template: str = "iris") -> Path:
     (target / "tests" / f"test_{module}.py").write_text(
         _TEST.format(module=module), encoding="utf-8"
     )
+    (target / "tests" / "behaviour").mkdir()
+    (target / "tests" / "behaviour" / "test_behaviour.py").write_text(
+        _BEHAVIOUR.format(name=name, module=module), encoding="utf-8"
+    )
+    (target / ".gitignore").write_text(".hyperflow/\nbuild/\n__pycache__/\n", encoding="utf-8")
+    write_ci(target, name)
     return target
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor
 from hyperflow.serve._batcher import MicroBatcher
+from hyperflow.serve._cache import ResponseCache, ServedCache, get_response_cache
 from hyperflow.serve._schema import build_models
 from hyperflow.serve._service import Service, resolve_source
 from hyperflow.serve._writer import DEFAULT_LOG_QUEUE_SIZE, LogWriter
@@ -115,6 +116,8 @@ def _lifespan(
             if service.traffic is not None:  # shadow copies queued so far reach the log
                 await asyncio.to_thread(service.traffic.close)
             await asyncio.to_thread(writer.close)
+            if context.cache is not None:
+                context.cache.close()
 
     return lifespan
 
@@ -261,6 +264,7 @@ def create_app(
     feedback_ttl_s: float | None = DEFAULT_FEEDBACK_TTL_S,
     rate_limit: float | None = None,
     rate_limit_burst: int | None = None,
+    cache: str | ResponseCache | None = None,
 ) -> FastAPI:
     """A FastAPI (ASGI) app serving ``model``; host it with any ASGI server.
 
@@ -293,6 +297,11 @@ def create_app(
         rate_limit: requests per second per client (by address) on the prediction and
             feedback routes; beyond it 429 with ``Retry-After`` (``None``: no limit).
         rate_limit_burst: requests a client may send at once (default: ``rate_limit``).
+        cache: a response cache for a deterministic pipeline (``None``: off):
+            ``"memory"`` (an LRU per worker), ``"redis://host:port/db"`` (shared by
+            workers and replicas) or a ``ResponseCache``. ``POST /predict`` answers a
+            row seen before from it (header ``x-hyperflow-cache: hit``); hits are
+            logged with a ``request_id`` ending in ``-cached``.
 
     Returns:
         A ``fastapi.FastAPI`` app; ``app.state.hyperflow`` is its ``Service``.
@@ -338,6 +347,9 @@ def create_app(
         feedback_ttl_s=feedback_ttl_s,
         rate=(rate_limit, rate_limit_burst),
     )
+    backend = get_response_cache(cache)
+    if backend is not None:
+        context.cache = ServedCache(backend)
     lifespan = _lifespan(context, log_queue_size, max_batch_size, max_wait_ms, poll_interval_s)
     gate = {
         "max_body_bytes": max_body_bytes,

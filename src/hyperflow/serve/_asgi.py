@@ -18,7 +18,7 @@ from typing import Any
 from hyperflow.serve._guards import token_matches
 from hyperflow.serve._metrics import ServeMetrics
 
-__all__ = ["ACCESS_LOGGER", "KNOWN_METHODS", "ServiceGate", "token_matches"]
+__all__ = ["ACCESS_LOGGER", "KNOWN_METHODS", "REQUEST_FIELDS", "ServiceGate", "token_matches"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,6 +29,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 """Methods kept as the ``method`` label of the request metrics; any other counts as ``other``."""
 ACCESS_LOGGER = "hyperflow.serve.access"
+REQUEST_FIELDS = "hyperflow.log"
+"""Scope key where a route leaves fields for the access log line (request_id, model, ...)."""
 CLIENT_CLOSED = 499  # nginx's "client closed request": counted, but not as a server error
 _log = logging.getLogger("hyperflow.serve")
 _access = logging.getLogger(ACCESS_LOGGER)
@@ -138,8 +140,11 @@ class ServiceGate:
                 "route": route,
                 "status": status,
                 "ms": round(seconds * 1000.0, 2),
+                **scope.get(REQUEST_FIELDS, {}),  # request_id, model, version (predictions)
             }
-            _access.info(json.dumps(line))  # JSON escapes control characters: safe in terminals
+            fields = {"event": "request", **line, "latency_ms": line.pop("ms")}
+            # JSON escapes control characters: safe in terminals
+            _access.info(json.dumps({**line, "ms": fields["latency_ms"]}), extra={"hf": fields})
 
     async def _body(self, scope: Scope, receive: Receive) -> Receive | None:
         """The body, read whole (as a replaying ``receive``), or ``None`` when there is none."""

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 
 from hyperflow.registry import Predictor
+from hyperflow.serve._cache import ServedCache
 from hyperflow.serve._guards import IssuedIds, RateLimiter, token_matches
 from hyperflow.serve._schema import ApiModels
 from hyperflow.serve._service import Service
@@ -51,6 +52,8 @@ class ServeContext:
     inline_below_bytes: int = 64_000
     """Bodies up to this size are validated on the event loop; larger ones in a thread."""
     timing: "CallTiming" = field(default_factory=lambda: CallTiming())
+    cache: ServedCache | None = None
+    """The response cache (``create_app(cache=...)``); ``None``: off."""
 
 
 INLINE_BELOW_S = 0.002

@@ -1,4 +1,11 @@
-"""Prometheus metrics of one service (each app has its own registry)."""
+"""Prometheus metrics of one service (each app has its own registry).
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``hyperflow serve --workers N`` sets it up),
+prometheus-client's multiprocess mode is on: every worker writes its values to
+files there and ``/metrics`` in any worker renders the sum over all of them
+(see ``_multiproc``). Process metrics are then per-worker values kept in those
+files too, since prometheus-client's own process collector sees one process.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,8 @@ import numbers
 import os
 import threading
 from typing import Any
+
+from hyperflow.serve._multiproc import multiproc_dir, render_multiprocess, worker_process_metrics
 
 __all__ = ["ServeMetrics"]
 
@@ -76,9 +85,10 @@ class ServeMetrics:
         )
         self.model_info = Gauge(
             "hyperflow_model_info",
-            "The model version being served (value 1)",
+            "The model version being served (value 1; one sample per worker with --workers)",
             ["name", "version", "alias", "code_version"],
             registry=r,
+            multiprocess_mode="liveall",
         )
         self.reloads = Counter(
             "hyperflow_model_reloads", "Model reloads by outcome", ["outcome"], registry=r
@@ -88,11 +98,8 @@ class ServeMetrics:
             "Predictions not logged (queue full)",
             registry=r,
         )
-        self.log_pending = Gauge(
-            "hyperflow_prediction_log_pending", "Predictions queued for the log", registry=r
-        )
+        self._ops_metrics(r)
         self._version_metrics(r)
-        self._process_metrics(r)
         self._classes = _is_class_type(output_type)
         self._numeric = output_type is float
         self._seen: set[str] = set()
@@ -125,13 +132,34 @@ class ServeMetrics:
         )
         self._arm_children: dict[tuple[str | None, str, int], tuple[Any, Any]] = {}
 
+    def _ops_metrics(self, r: Any) -> None:
+        """Log queue, cache lookups, and process figures (per worker in multiprocess mode)."""
+        from prometheus_client import Counter, Gauge
+
+        self.log_pending = Gauge(
+            "hyperflow_prediction_log_pending",
+            "Predictions queued for the log",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.cached = Counter(
+            "hyperflow_cache_lookups",
+            "Response cache lookups by result (hit, miss)",
+            ["result"],
+            registry=r,
+        )
+        self.predicted = 0
+        self._multiproc = multiproc_dir()
+        self._worker = worker_process_metrics(r) if self._multiproc else None
+        if self._multiproc is None:
+            self._process_metrics(r)
+
     def _process_metrics(self, r: Any) -> None:
         """CPU, memory, open files and GC of this process, and CPU seconds per prediction."""
         from prometheus_client import GC_COLLECTOR, PROCESS_COLLECTOR, Gauge
 
         for collector in (PROCESS_COLLECTOR, GC_COLLECTOR):
             r.register(collector)
-        self.predicted = 0
         start = _cpu_seconds()
         cost = Gauge(
             "hyperflow_cpu_seconds_per_prediction",
@@ -188,10 +216,19 @@ class ServeMetrics:
     def set_model(
         self, name: str, version: str | None, alias: str | None, code: str | None
     ) -> None:
-        self.model_info.clear()
+        if self._multiproc is not None:  # files keep every sample: the old one drops to 0
+            for labels in list(self.model_info._metrics):
+                self.model_info.labels(*labels).set(0)
+        else:
+            self.model_info.clear()
         self.model_info.labels(name, version or "", alias or "", code or "").set(1)
 
     def render(self) -> tuple[bytes, str]:
+        """The exposition text; with multiprocess mode, summed over every worker."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        if self._multiproc is not None:
+            if self._worker is not None:
+                self._worker.update()
+            return render_multiprocess(self._multiproc), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

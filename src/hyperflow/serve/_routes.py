@@ -5,6 +5,7 @@ Each router factory takes only what its OpenAPI description needs; handlers get
 the app's state through ``Depends(get_context)`` (see ``_context``).
 """
 
+import json
 import logging
 import time
 from typing import Any
@@ -17,6 +18,8 @@ from starlette.responses import Response
 
 from hyperflow._errors import NodeError
 from hyperflow.registry import PredictionInputError, Predictor
+from hyperflow.serve._asgi import REQUEST_FIELDS
+from hyperflow.serve._cache import CACHED_SUFFIX
 from hyperflow.serve._context import (
     CallTiming,
     Context,
@@ -155,6 +158,20 @@ def batch_rows(models: ApiModels, p: Predictor, body: bytes) -> list[Any]:
     return [models.to_row(p.schema, b) for b in models.parse(models.batch_adapter, body)]
 
 
+async def _one_value(context: ServeContext, p: Predictor, row: Any) -> tuple[Any, bool]:
+    """``row``'s prediction, and whether it came from the response cache."""
+    cache = context.cache
+    if cache is None:
+        return await predict_row(context, p, row, context.timing), False
+    key, text = cache.get(p.name, p.version, row)
+    context.service.metrics.cached.labels("miss" if text is None else "hit").inc()
+    if text is not None:
+        return json.loads(text), True
+    value = await predict_row(context, p, row, context.timing)
+    cache.put(p.name, p.version, key, to_json(value))
+    return value, False
+
+
 def _batch_values(models: ApiModels, p: Predictor, body: bytes) -> tuple[list[Any], list[Any]]:
     """Validate and predict a batch (on a worker thread: neither blocks the event loop)."""
     rows = batch_rows(models, p, body)
@@ -174,7 +191,7 @@ async def predict(request: Request, context: Context) -> Response:
     row = None
     try:
         row = await parse_row(context, p, body)
-        value = await predict_row(context, p, row, context.timing)
+        value, cached = await _one_value(context, p, row)
     except Exception as exc:
         if _is_input_problem(exc):
             return _unprocessable(exc)
@@ -186,12 +203,16 @@ async def predict(request: Request, context: Context) -> Response:
         detail = f"version {p.version} failed: {type(exc).__name__}"
         headers = {"x-hyperflow-version": p.version or ""}
         return json_response({"detail": detail, "request_id": rid}, 500, headers)
-    rid = new_request_id()
+    rid = new_request_id() + (CACHED_SUFFIX if cached else "")
+    request.scope[REQUEST_FIELDS] = {"request_id": rid, "model": p.name, "version": p.version}
     log_predictions(context, p, start, [rid], [row], [value])
-    return json_response(
+    response = json_response(
         {"request_id": rid, "model": p.name, "version": p.version, "prediction": value},
         headers={"x-hyperflow-version": p.version or ""},
     )
+    if context.cache is not None:
+        response.headers["x-hyperflow-cache"] = "hit" if cached else "miss"
+    return response
 
 
 async def predict_batch(request: Request, context: Context) -> Response:
@@ -215,6 +236,7 @@ async def predict_batch(request: Request, context: Context) -> Response:
     if p.batchable and rows:
         context.service.metrics.batch_size.observe(len(rows))
     rid = new_request_id()
+    request.scope[REQUEST_FIELDS] = {"request_id": rid, "model": p.name, "version": p.version}
     ids = [f"{rid}-{i}" for i in range(len(rows))]
     log_predictions(context, p, start, ids, rows, values)
     return json_response(
@@ -271,6 +293,10 @@ async def _was_served(context: ServeContext, request_id: str) -> bool:
     if context.issued.known(request_id):
         return True
     logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
+    writer = context.service.writer
+    if logged is None and writer is not None:  # another worker may not have flushed it yet
+        await anyio.sleep(2 * writer.flush_interval_s)
+        logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
     if logged is None:
         return False
     return time.time() - logged.timestamp() <= context.issued.ttl_s

@@ -8,19 +8,20 @@ reloads, access log) through uvicorn's handlers.
 
 from __future__ import annotations
 
-import copy
 import errno
 import logging
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor
+from hyperflow.serve._logging import check_log_format, log_config
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["DEFAULT_HEADER_TIMEOUT_S", "bind_socket", "build_server", "serve"]
+__all__ = ["DEFAULT_HEADER_TIMEOUT_S", "banner_of", "bind_socket", "build_server", "serve"]
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 _log = logging.getLogger("hyperflow.serve")
@@ -98,19 +99,6 @@ def _protocol(header_timeout_s: float) -> type[Any]:
     return _timed(base, header_timeout_s)
 
 
-def _log_config(log_level: str) -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    level = log_level.upper()
-    config["loggers"]["hyperflow.serve"] = {
-        "handlers": ["default"],
-        "level": level,
-        "propagate": False,
-    }
-    return config
-
-
 def build_server(
     app: Any,
     *,
@@ -120,15 +108,21 @@ def build_server(
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
     limit_concurrency: int | None = None,
     banner: str | None = None,
+    log_format: str = "text",
+    on_started: Callable[[], None] | None = None,
 ) -> uvicorn.Server:
-    """A uvicorn ``Server`` for ``app`` with hyperflow's timeouts and logging."""
+    """A uvicorn ``Server`` for ``app`` with hyperflow's timeouts and logging.
+
+    ``log_format``: ``"text"`` or ``"json"`` (see ``_logging``); ``on_started`` is
+    called once the server listens.
+    """
     import uvicorn
 
     config = uvicorn.Config(
         app,
         log_level=log_level,
         access_log=False,  # hyperflow writes its own structured access log
-        log_config=_log_config(log_level),
+        log_config=log_config(log_level, log_format),
         http=_protocol(header_timeout_s),
         root_path=root_path,
         timeout_keep_alive=timeout_keep_alive,
@@ -140,12 +134,15 @@ def build_server(
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started and banner:
-                _log.info("%s", banner)
+                _log.info("%s", banner, extra={"hf": {"event": "start"}})
+            if self.started and on_started is not None:
+                on_started()
 
     return Server(config)
 
 
-def _banner(app: Any, sock: socket.socket, root_path: str) -> str:
+def banner_of(app: Any, sock: socket.socket, root_path: str) -> str:
+    """The start line: the model, its version and alias, where it listens and its docs."""
     p = app.state.hyperflow.predictor
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -156,12 +153,29 @@ def _banner(app: Any, sock: socket.socket, root_path: str) -> str:
     )
 
 
+def _check_workers(model: str | Predictor | ModelSource, workers: int) -> None:
+    """Workers rebuild the app from ``model``: it must be a reference they can resolve."""
+    if workers < 1:
+        raise ServeError(f"workers must be >= 1, but got {workers}")
+    if workers > 1 and not isinstance(model, str):
+        raise ServeError(
+            f"workers={workers} needs the model as 'name@alias' (each worker loads it), but got "
+            f"a {type(model).__name__}; pass the reference or use workers=1"
+        )
+    if workers > 1:  # an unknown model is one clear error here, not one per worker
+        from hyperflow.serve._service import resolve_source
+
+        resolve_source(model).current()
+
+
 def serve(
     model: str | Predictor | ModelSource,
     host: str = "127.0.0.1",
     port: int = 8000,
     *,
+    workers: int = 1,
     log_level: str = "info",
+    log_format: str = "text",
     access_log: bool = True,
     sockets: list[socket.socket] | None = None,
     root_path: str = "",
@@ -173,40 +187,61 @@ def serve(
     """Serve ``model`` over HTTP until interrupted (Ctrl-C flushes the prediction log).
 
     Args:
-        model: ``"name@alias"``, a ``Predictor`` or a ``ModelSource``.
+        model: ``"name@alias"``, a ``Predictor`` or a ``ModelSource`` (with
+            ``workers > 1``: ``"name@alias"`` only, each worker loads it).
         host, port: where to listen (loopback by default); a busy port raises
             ``ServeError`` naming it.
+        workers: worker processes sharing the socket (see ``_workers``): ``/metrics``
+            sums them all; each logs its predictions and polls the alias.
         log_level: level of uvicorn's and hyperflow's log lines.
+        log_format: ``"text"`` or ``"json"`` (one JSON object per line).
         access_log: one structured line per request (``hyperflow.serve.access``).
         sockets: already bound listening sockets to serve on (``host``/``port`` unused).
-        root_path: the path prefix a proxy strips (tokens are checked either way).
-        timeout_keep_alive: seconds an idle keep-alive connection stays open.
-        header_timeout_s: seconds a client has to send its request headers.
-        limit_concurrency: connections and tasks at most before 503s (``None``: no limit).
+        root_path, timeout_keep_alive, header_timeout_s, limit_concurrency: as in
+            :func:`build_server` (proxy prefix; idle keep-alive seconds; seconds to send
+            the request headers; connections at most before 503s).
         **app_options: passed to :func:`create_app` (``max_batch_size``, ...).
     """
-    from hyperflow.serve._app import create_app
-
     try:
         import uvicorn  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ServeError("serving needs uvicorn: pip install 'hyperflow[serve]'") from exc
+    check_log_format(log_format)
+    _check_workers(model, workers)
+    server_options = dict(
+        log_level=log_level,
+        log_format=log_format,
+        root_path=root_path,
+        timeout_keep_alive=timeout_keep_alive,
+        header_timeout_s=header_timeout_s,
+        limit_concurrency=limit_concurrency,
+    )
     listening = sockets or [bind_socket(host, port)]
     try:
-        app = create_app(model, access_log=access_log, **app_options)
-        server = build_server(
-            app,
-            log_level=log_level,
-            root_path=root_path,
-            timeout_keep_alive=timeout_keep_alive,
-            header_timeout_s=header_timeout_s,
-            limit_concurrency=limit_concurrency,
-            banner=_banner(app, listening[0], root_path),
-        )
-        server.run(sockets=listening)
+        _run(model, listening, workers, server_options, {**app_options, "access_log": access_log})
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled gracefully
         pass
     finally:
         if sockets is None:
             for sock in listening:
                 sock.close()
+
+
+def _run(
+    model: str | Predictor | ModelSource,
+    sockets: list[socket.socket],
+    workers: int,
+    server_options: dict[str, Any],
+    app_options: dict[str, Any],
+) -> None:
+    """One server in this process, or ``workers`` worker processes (see ``_workers``)."""
+    from hyperflow.serve._app import create_app
+
+    if workers > 1:
+        from hyperflow.serve._workers import WorkerSpec, serve_workers
+
+        serve_workers(WorkerSpec(model, workers, server_options, app_options), sockets[0])
+        return
+    app = create_app(model, **app_options)
+    banner = banner_of(app, sockets[0], server_options["root_path"])
+    build_server(app, banner=banner, **server_options).run(sockets=sockets)

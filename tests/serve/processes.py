@@ -1,0 +1,80 @@
+"""`hyperflow serve ...` as a real process on a socket the test binds first (`--fd`), its
+output collected line by line, and a registered two-version model to serve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from hyperflow import registry
+from tests.registry import models
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    return dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+        HYPERFLOW_TRUSTED_MODULES="tests",  # the predict pipeline lives in the test suite
+        **extra,
+    )
+
+
+def register_demo(folder: Path) -> None:
+    """``demo`` 0.1.0 (slope 2) and 0.2.0 (slope 3) in the current store; production -> 0.1.0."""
+    (folder / "hyperflow.toml").write_text('name = "demo"\n')
+    for scale in (2.0, 3.0):
+        run = models.train.run(config={"model.scale": scale}, outputs=["model", "metrics"])
+        registry.register("demo", run_id=run.run_id, predict=models.predict)
+    registry.set_alias("demo", "production", "0.1.0")
+
+
+class ServeProcess:
+    """A `hyperflow serve` process on a fresh loopback socket."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(256)
+        self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.lines: list[str] = []
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hyperflow", "serve", *args, "--fd", str(sock.fileno())],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            pass_fds=[sock.fileno()],
+        )
+        sock.close()  # the server holds it now
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.lines if text in line]
+            if found:
+                return found[-1]
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)  # polling the collected output, not a synchronisation sleep
+        raise AssertionError(f"no line with {text!r}:\n" + "\n".join(self.lines))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=90)
