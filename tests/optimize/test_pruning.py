@@ -147,8 +147,8 @@ def _check_pruned_runs(study: hf.optimize.Study, url: str) -> None:
     assert list(found["metrics.report"].notna()) == [True] * len(pruned)
 
 
-def test_pruned_trials_are_tracked_as_pruned_with_their_last_report(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/h.db"
+def test_pruned_trials_are_tracked_as_pruned_with_their_last_report(store_url: str) -> None:
+    url = store_url  # SQLite and PostgreSQL
     study = pl.epochs_pipeline.optimize(
         objective="score", n_trials=10, seed=1, pruner=_median(), cache=False, track=url
     )
