@@ -42,18 +42,20 @@ from hyperflow._errors import (
     TypeMismatchError,
     VizError,
 )
-from hyperflow.core import Bool, Choice, Float, Int, Pipeline, SearchSpace, node
+from hyperflow.core import Batching, Bool, Choice, Float, Int, Pipeline, SearchSpace, Service, node
 from hyperflow.engine import RunHook, RunResult
 from hyperflow.optimize import Fold, Objective, Study, folds, report
 
 if TYPE_CHECKING:
     from hyperflow import deploy, monitor, predictions, registry, serve, testing, ui, viz
+    from hyperflow.registry import ServiceState
     from hyperflow.tracking import runs, start_run
 
 __version__ = "0.1.0"
 
 
 __all__ = [
+    "Batching",
     "Bool",
     "CacheError",
     "Choice",
@@ -87,6 +89,8 @@ __all__ = [
     "RunResult",
     "SearchSpace",
     "ServeError",
+    "Service",
+    "ServiceState",
     "SpaceError",
     "StoreError",
     "Study",
@@ -126,6 +130,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "deploy": ("hyperflow.deploy", None),
     "predictions": ("hyperflow.predictions", None),
     "ui": ("hyperflow.ui", None),
+    "ServiceState": ("hyperflow.registry", "ServiceState"),
 }
 
 

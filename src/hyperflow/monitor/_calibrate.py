@@ -2,12 +2,13 @@
 
 For a window of ``n`` rows, ``B`` windows of ``n`` rows are drawn from the reference
 profile itself (numeric columns from the stored sample, categorical ones from the stored
-counts: both undrifted by construction) and scored like live windows. The window
-statistic is the largest column severity; its ``1 - rate`` quantile over the null
-windows is the threshold, so an undrifted window raises an alarm with probability
-``rate`` whatever ``n`` is (Alibi Detect's "expected run time between false alarms" idea,
-NannyML's thresholds from reference chunks). Windows above ``max_rows`` are decided on a
-uniform sample of ``max_rows`` rows, so the calibration cost is bounded.
+counts, embeddings from the stored vectors: all undrifted by construction) and scored
+like live windows. The window statistic is the largest column severity; its
+``1 - rate`` quantile over the null windows is the threshold, so an undrifted window
+raises an alarm with probability ``rate`` whatever ``n`` is (Alibi Detect's "expected
+run time between false alarms" idea, NannyML's thresholds from reference chunks).
+Windows above ``max_rows`` are decided on a uniform sample of ``max_rows`` rows, so the
+calibration cost is bounded.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def null_window(det: DriftDetector, n: int, rng: np.random.Generator) -> pd.Data
             cats = list(prof.counts)
             p = np.asarray([prof.counts[c] for c in cats], float)
             cols[name] = np.asarray(cats, dtype=object)[rng.choice(len(cats), n, p=p / p.sum())]
+        elif prof.kind == "embedding" and prof.vectors.shape[0] >= 2:
+            rows = prof.vectors[rng.choice(prof.vectors.shape[0], n, replace=True)]
+            cols[name] = list(rows)  # a column of vectors, as logged
     return pd.DataFrame(cols)
 
 
@@ -83,6 +87,9 @@ def null_reference(det: DriftDetector, rng: np.random.Generator) -> DriftDetecto
             p = np.asarray(list(prof.counts.values()), float)
             drawn = rng.multinomial(int(p.sum()), p / p.sum())
             prof = replace(prof, counts=dict(zip(prof.counts, map(int, drawn), strict=True)))
+        elif prof.kind == "embedding" and prof.vectors.shape[0] >= 2:
+            rows = rng.choice(prof.vectors.shape[0], prof.vectors.shape[0])
+            prof = replace(prof, vectors=prof.vectors[rows])
         profiles[name] = prof
     twin.profiles_ = profiles
     return twin

@@ -77,7 +77,7 @@ def resolve_target(target: str, store: Any = None) -> tuple[str, str | None]:
 
 def _reference(
     mon: MonitorStore, log: PredictionLog, name: str, version: str | None, cfg: MonitorConfig,
-    notes: list[str],
+    notes: list[str], outputs_as_columns: bool = False,
 ) -> tuple[DriftDetector | None, str | None]:
     """The version's detector and a cache key of its profile (``None``: not stored)."""
     if version is not None:
@@ -87,7 +87,7 @@ def _reference(
     first = read_window(
         log, name, versions=None if version is None else [version], since=None, until=None,
         last=None, max_rows=cfg.reference_rows, chunk_size=cfg.chunk_size,
-        head=cfg.reference_rows,
+        head=cfg.reference_rows, outputs_as_columns=outputs_as_columns,
     )
     if not first.sample_inputs:
         notes.append("no reference: none was stored and no predictions are logged yet")
@@ -184,6 +184,7 @@ def check(
     target: str, *, window: str | None = None, last: int | None = None,
     until: datetime | None = None, store: Any = None, log: PredictionLog | str | None = None,
     config: MonitorConfig | None = None, save: bool = True, notify: bool = True,
+    endpoint: str | None = None,
 ) -> Check:
     """Check one window of live traffic of ``target`` (``"weather@production"``).
 
@@ -194,9 +195,15 @@ def check(
             (default: the one in ``store``).
         config: monitoring settings (default: ``[tool.hyperflow.monitor]``).
         save: store the check (and run the alert rules when ``notify``).
+        endpoint: for a service (``hf.Service``), the endpoint whose requests to check
+            (its log rows ``"<service>/<endpoint>"``); a mapping output is tested per
+            key as ``output.<key>`` columns, so a logged query embedding is tested with
+            MMD. Without a stored reference, the endpoint's first logged requests are it.
     """
     cfg = config or monitor_config()
     name, version = resolve_target(target, store)
+    if endpoint is not None:
+        name, target = f"{name}/{endpoint}", f"{target}/{endpoint}"
     plog = get_prediction_log(log if log is not None else (store if store is not None else None))
     mon = get_monitor_store(store)
     since, end, n_last = _bounds(window, last, until, cfg)
@@ -204,11 +211,12 @@ def check(
     w = read_window(
         plog, name, versions=None if version is None else [version], since=since, until=end,
         last=n_last, max_rows=int(cfg.max_test_rows * 1.1) + 50, chunk_size=cfg.chunk_size,
+        outputs_as_columns=endpoint is not None,
     )
     figures: dict[str, Any] = traffic_figures(_cat(w), w.errors)
     figures.update(performance_figures(w.truth_predicted, w.truth, w.n))
     report = None
-    det, key = _reference(mon, plog, name, version, cfg, notes)
+    det, key = _reference(mon, plog, name, version, cfg, notes, endpoint is not None)
     if det is not None and w.sample_inputs:
         report, drift = _drift_figures(det, w, cfg, key, mon, (name, version))
         figures.update(drift)

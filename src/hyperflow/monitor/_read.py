@@ -40,6 +40,9 @@ class Window:
     versions: set[str] = field(default_factory=set)
     first: float | None = None
     last: float | None = None
+    outputs_as_columns: bool = False
+    """Service endpoints: a mapping output becomes ``output.<key>`` columns (e.g. a query
+    embedding, tested with MMD) instead of one ``prediction`` label."""
 
     @property
     def n(self) -> int:
@@ -48,7 +51,12 @@ class Window:
     def sample_frame(self) -> pd.DataFrame:
         """The sampled requests as columns, with ``prediction`` and ``target`` where known."""
         frame = flatten_inputs(self.sample_inputs)
-        frame["prediction"] = pd.Series(self.sample_outputs, dtype=object).map(_label)
+        if self.outputs_as_columns and all(isinstance(o, dict) for o in self.sample_outputs):
+            outputs = self.sample_outputs
+            for k in dict.fromkeys(k for o in outputs for k in o):
+                frame[f"output.{k}"] = pd.Series([o.get(k) for o in outputs], dtype=object)
+        else:
+            frame["prediction"] = pd.Series(self.sample_outputs, dtype=object).map(_label)
         if any(t is not None for t in self.sample_truth):
             frame["target"] = pd.Series(self.sample_truth, dtype=object)
         return frame
@@ -103,10 +111,10 @@ def _frame_rows(df: pd.DataFrame) -> Iterator[list[Any]]:
 def read_window(
     log: PredictionLog, name: str, *, versions: list[str] | None, since: datetime | None,
     until: datetime | None, last: int | None, max_rows: int, chunk_size: int, seed: int = 0,
-    head: int | None = None,
+    head: int | None = None, outputs_as_columns: bool = False,
 ) -> Window:
     """Read the window; ``last`` keeps the most recent rows, ``head`` the oldest (whole)."""
-    w = Window()
+    w = Window(outputs_as_columns=outputs_as_columns)
     rng = np.random.default_rng(seed)
     chunks: Iterator[list[Any]]
     if isinstance(log, SQLPredictionLog) and last is None:

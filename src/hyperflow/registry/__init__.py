@@ -42,12 +42,15 @@ from hyperflow.registry._predictor import (
     StaticSource,
 )
 from hyperflow.registry._semver import Bump, SemVer, bump
+from hyperflow.registry._service import ServiceClient
+from hyperflow.registry._state import Chunk, ServiceState, StateCollection
 from hyperflow.store import AliasAction, AliasMove, ModelVersion, VersionStatus
 
 __all__ = [
     "AliasAction",
     "AliasMove",
     "Bump",
+    "Chunk",
     "CodeVersionWarning",
     "ModelSource",
     "ModelVersion",
@@ -57,6 +60,9 @@ __all__ = [
     "RegistrySource",
     "RowSchema",
     "SemVer",
+    "ServiceClient",
+    "ServiceState",
+    "StateCollection",
     "StaticSource",
     "VersionStatus",
     "acting_as",

@@ -8,7 +8,7 @@ from typing import Any
 
 from hyperflow._errors import RegistryError
 from hyperflow._refs import import_trusted_ref
-from hyperflow.core import Pipeline
+from hyperflow.core import Pipeline, Service
 from hyperflow.registry._common import (
     StoreArg,
     catalog_of,
@@ -22,6 +22,7 @@ from hyperflow.registry._governance import check_pickle, pickle_allowed_by_confi
 from hyperflow.registry._predictor import Predictor
 from hyperflow.registry._register import SERIALIZATION_KEY, RecomputedArtifactWarning, register
 from hyperflow.registry._semver import SemVer
+from hyperflow.registry._service import ServiceClient
 from hyperflow.registry._signing import signing_key, verify_signature
 from hyperflow.store import (
     AliasMove,
@@ -201,8 +202,12 @@ def load(
     store: StoreArg = None,
     artifact_store: ArtifactStore | str | None = None,
     allow_pickle: bool | None = None,
-) -> Predictor:
+) -> Predictor | ServiceClient:
     """Load a registered model as a ``Predictor`` (artifacts verified by hash first).
+
+    A version registered with an ``hf.Service`` loads as a ``ServiceClient``: one
+    method per endpoint (``svc.query_document(query="...")``), the service's state
+    (on ``store``) bound to the endpoints that take ``state``.
 
     Warns (``CodeVersionWarning``) when the importable predict pipeline's code
     differs from the registered one. Artifacts in a pickle format load only when
@@ -219,8 +224,10 @@ def load(
             key, mv.ref, mv.name, mv.predict_ref, mv.code_version, mv.artifacts, mv.lineage
         )
     obj = import_trusted_ref(mv.predict_ref)  # a row names code: allow-listed before import
-    if not isinstance(obj, Pipeline):
-        raise RegistryError(f"{mv.predict_ref!r} is a {type(obj).__name__}, not an hf.Pipeline")
+    if not isinstance(obj, Pipeline | Service):
+        raise RegistryError(
+            f"{mv.predict_ref!r} is a {type(obj).__name__}, not an hf.Pipeline or hf.Service"
+        )
     now = pipeline_code_version(obj)
     if mv.code_version and now != mv.code_version:
         message = (
@@ -236,6 +243,11 @@ def load(
         a: deserialize(art_store.get(meta["digest"]), meta["format"])
         for a, meta in mv.artifacts.items()
     }
+    if isinstance(obj, Service):
+        return ServiceClient(
+            obj, bound, name=name, version=mv.version, alias=alias,
+            code_version=mv.code_version, store=get_store(store),
+        )
     return Predictor(
         obj, bound, name=name, version=mv.version, alias=alias, code_version=mv.code_version
     )
@@ -271,6 +283,12 @@ class RegistrySource:
         predictor = load(
             f"{self.name}:{version}", store=self._store, artifact_store=self._artifacts
         )
+        if not isinstance(predictor, Predictor):
+            raise RegistryError(
+                f"{self.name}:{version} is a service ({predictor!r}), not a single-pipeline "
+                "model; serve it with create_app/serve or `hyperflow serve`, which give it one "
+                "route per endpoint"
+            )
         predictor.alias = self.alias
         return predictor
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from hyperflow._errors import RegistryError
-from hyperflow.core import NestedNode, Pipeline
+from hyperflow.core import NestedNode, Pipeline, Service
 from hyperflow.registry._semver import SemVer
 from hyperflow.store import MetadataStore, RegistryStore, get_store
 
@@ -69,10 +69,10 @@ def parse_ref(ref: str) -> tuple[str, str | None, str | None]:
     return ref, None, "latest"
 
 
-def pipeline_nodes(pipeline: Pipeline) -> list[Any]:
-    """Every leaf node of a pipeline, nested pipelines included."""
+def pipeline_nodes(pipeline: Pipeline | Service) -> list[Any]:
+    """Every leaf node of a pipeline (of every endpoint of a service), nested ones included."""
     out: list[Any] = []
-    stack = [pipeline]
+    stack = list(pipeline.endpoints.values()) if isinstance(pipeline, Service) else [pipeline]
     while stack:
         p = stack.pop()
         for n in p.nodes.values():
@@ -83,11 +83,16 @@ def pipeline_nodes(pipeline: Pipeline) -> list[Any]:
     return out
 
 
-def pipeline_code_version(pipeline: Pipeline) -> str:
-    """One version for a whole pipeline: a hash of every node's code version."""
+def pipeline_code_version(pipeline: Pipeline | Service) -> str:
+    """One version for a whole pipeline: a hash of every node's code version (for a
+    service: of each endpoint's name and code version)."""
     from hyperflow.engine import node_version
 
     h = hashlib.sha256()
+    if isinstance(pipeline, Service):
+        for ep, p in sorted(pipeline.endpoints.items()):
+            h.update(f"{ep}={pipeline_code_version(p)};".encode())
+        return h.hexdigest()[:32]
     for n in sorted(pipeline_nodes(pipeline), key=lambda n: (n.key, n.name)):
         h.update(f"{n.key}={node_version(n.func, n.version)};".encode())
     return h.hexdigest()[:32]

@@ -8,7 +8,7 @@ from typing import Any
 
 from hyperflow._errors import RegistryError
 from hyperflow._refs import find_ref, import_ref
-from hyperflow.core import Pipeline
+from hyperflow.core import Pipeline, Service
 from hyperflow.registry._card_data import data_lineage, find_train
 from hyperflow.registry._common import (
     StoreArg,
@@ -20,6 +20,7 @@ from hyperflow.registry._common import (
 )
 from hyperflow.registry._governance import check_pickle
 from hyperflow.registry._semver import Bump, SemVer, bump_part
+from hyperflow.registry._service import predict_inputs
 from hyperflow.registry._signing import SIGNATURE_KEY, sign_manifest, signing_key
 from hyperflow.store import (
     ArtifactStore,
@@ -44,22 +45,26 @@ RECOMPUTED_KEY = "recomputed_artifacts"
 #: lineage key: ``{"allow_pickle": bool}``, the registrant's choice for pickle formats
 SERIALIZATION_KEY = "serialization"
 
-def _predict_ref(predict: Pipeline | str) -> tuple[str, Pipeline]:
+def _predict_ref(predict: Pipeline | Service | str) -> tuple[str, Pipeline | Service]:
     if isinstance(predict, str):
         obj = import_ref(predict)
-        if not isinstance(obj, Pipeline):
-            raise RegistryError(f"{predict!r} is a {type(obj).__name__}, not an hf.Pipeline")
+        if not isinstance(obj, Pipeline | Service):
+            raise RegistryError(
+                f"{predict!r} is a {type(obj).__name__}, not an hf.Pipeline or hf.Service"
+            )
         return predict, obj
-    if not isinstance(predict, Pipeline):
-        raise RegistryError(f"predict= takes an hf.Pipeline or 'module:attr', but got {predict!r}")
+    if not isinstance(predict, Pipeline | Service):
+        raise RegistryError(
+            f"predict= takes an hf.Pipeline, an hf.Service or 'module:attr', but got {predict!r}"
+        )
     nodes = pipeline_nodes(predict)
     modules = list(dict.fromkeys(getattr(n.func, "__module__", "") for n in nodes))
     ref = find_ref(predict, modules)
     if ref is None:
         raise RegistryError(
-            f"cannot find pipeline {predict.name!r} as a module-level name of an importable "
-            f"module (looked in {modules}); define it at module level (not in __main__ or a "
-            "notebook cell), or pass predict='module:attr'"
+            f"cannot find {type(predict).__name__.lower()} {predict.name!r} as a module-level "
+            f"name of an importable module (looked in {modules}); define it at module level "
+            "(not in __main__ or a notebook cell), or pass predict='module:attr'"
         )
     return ref, predict
 
@@ -125,7 +130,7 @@ def register(
     name: str,
     *,
     run_id: str,
-    predict: Pipeline | str,
+    predict: Pipeline | Service | str,
     artifacts: Sequence[str] = ("model",),
     bump: Bump | str = Bump.MINOR,
     version: str | None = None,
@@ -147,8 +152,10 @@ def register(
         name: the model's name.
         run_id: the tracked run whose outputs are the fitted artifacts (its id or a
             unique prefix of it).
-        predict: the inference pipeline (module-level object or ``"module:attr"``).
-        artifacts: the run outputs the inference pipeline consumes as inputs.
+        predict: the inference pipeline, or an ``hf.Service`` of several endpoint
+            pipelines (module-level object or ``"module:attr"``).
+        artifacts: the run outputs the inference pipeline consumes as inputs (for a
+            service: each bound to the endpoints that take it).
         bump: ``major``, ``minor`` or ``patch`` over the newest version; or give ``version``.
         train, inputs: to recompute artifacts the run did not store (at its recorded config);
             a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
@@ -184,6 +191,8 @@ def register(
     }
     code = pipeline_code_version(pipeline)
     lineage["predict"] = {"ref": ref, "code_version": code}
+    if isinstance(pipeline, Service):
+        lineage["predict"]["endpoints"] = list(pipeline.endpoints)
     lineage.update(data_lineage(run, train or find_train(run, ref), inputs, list(artifacts)))
     key = signing_key()
     if key is not None:
@@ -220,7 +229,7 @@ def _save_profile(
 
 
 def _reference(
-    reference: Any, run: RunRecord, pipeline: Pipeline, artifacts: Sequence[str],
+    reference: Any, run: RunRecord, pipeline: Pipeline | Service, artifacts: Sequence[str],
     artifact_store: ArtifactStore | str | None,
 ) -> tuple[bytes, list[str], int] | None:
     """Fit the reference profile through the top-level wiring (monitoring fits it)."""
@@ -246,7 +255,7 @@ def _reference(
             )
         data = get_artifact_store(artifact_store).get(record.digest)
         reference = deserialize(data, record.format)
-    fields = [i for i in pipeline.inputs if i not in artifacts]
+    fields = [i for i in predict_inputs(pipeline) if i not in artifacts]
     return fit_reference(reference, fields)
 def _record_registration(
     meta: MetadataStore,
@@ -273,14 +282,16 @@ def _record_registration(
 
 
 def _bind(
-    run: RunRecord, pipeline: Pipeline, artifacts: Sequence[str]
+    run: RunRecord, pipeline: Pipeline | Service, artifacts: Sequence[str]
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The run's stored artifacts bound to the predict inputs, and the names it lacks."""
-    missing_inputs = [a for a in artifacts if a not in pipeline.inputs]
+    inputs = predict_inputs(pipeline)
+    missing_inputs = [a for a in artifacts if a not in inputs]
     if missing_inputs:
+        what = "service" if isinstance(pipeline, Service) else "predict pipeline"
         raise RegistryError(
-            f"predict pipeline {pipeline.name!r} has no input(s) {missing_inputs} to bind the "
-            f"artifacts to (its inputs: {list(pipeline.inputs)})"
+            f"{what} {pipeline.name!r} has no input(s) {missing_inputs} to bind the "
+            f"artifacts to (its inputs: {inputs})"
         )
     bound = {
         a: {"digest": r.digest, "format": r.format, "size": r.size, "type": r.type}

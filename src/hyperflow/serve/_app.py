@@ -46,6 +46,11 @@ DEFAULT_POLL_INTERVAL_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_FEEDBACK_TTL_S = 30 * 24 * 3600.0
 _log = logging.getLogger("hyperflow.serve")
+_OPTIONS = (  # create_app's settings a service app reads
+    "max_batch_size", "max_wait_ms", "max_body_bytes", "log_queue_size", "admin_token",
+    "api_token", "access_log", "body_timeout_s", "rate_limit", "rate_limit_burst",
+    "poll_interval_s",
+)
 
 
 def _require_fastapi() -> None:
@@ -259,7 +264,9 @@ def create_app(
 
     Args:
         model: ``"name@alias"`` (resolved by the registry), a ``Predictor``, or a
-            ``ModelSource`` (polled for hot reload).
+            ``ModelSource`` (polled for hot reload); a registered ``hf.Service`` (or a
+            ``ServiceClient``) gets one ``POST /<endpoint>`` route per endpoint instead
+            of ``/predict`` (see ``serve/_endpoints.py``).
         max_batch_size: for a batchable pipeline, rows coalesced into one call at
             most (1 turns micro-batching off).
         max_wait_ms: longest wait for a micro-batch to fill.
@@ -311,6 +318,15 @@ def create_app(
             "rate_limit": rate_limit,
         },
     )
+    from hyperflow.serve._endpoints import create_service_app, service_client
+
+    client = service_client(model)
+    if client is not None:  # an hf.Service: one route per endpoint (serve/_endpoints.py)
+        fields = {f for p in client.endpoints.values() for f in p.schema.fields}
+        options = {k: v for k, v in locals().items() if k in _OPTIONS}
+        log = get_prediction_log(prediction_log, fields=fields)
+        ref = model if isinstance(model, str) else None
+        return create_service_app(client, prediction_log=log, options=options, ref=ref)
     service = Service(resolve_source(model))
     context = _context(
         service,

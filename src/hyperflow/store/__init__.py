@@ -13,6 +13,8 @@ This layer imports nothing of hyperflow but its errors. Later layers build on:
   model versions, aliases and their history, written by the registry;
 * :class:`AuditStore` (:class:`SQLAuditStore`, from ``store.audit_store()``): the
   append-only audit log, version documentation and fairness results;
+* :class:`StateStore` (:class:`SQLStateStore`, :func:`get_state_store`): documents and
+  their items (chunks, vectors) that service endpoints keep between requests;
 * :func:`parse_where`: the one filter language of every search.
 """
 
@@ -79,6 +81,13 @@ from hyperflow.store._serialize import (
     type_name,
 )
 from hyperflow.store._sql import SQLStore
+from hyperflow.store._state_base import (
+    StateDocument,
+    StateItem,
+    StateStore,
+    get_state_store,
+)
+from hyperflow.store._state_sql import SQLStateStore
 
 __all__ = [
     "DEFAULT_ARTIFACTS",
@@ -118,7 +127,11 @@ __all__ = [
     "SQLMonitorStore",
     "SQLPredictionLog",
     "SQLRegistryStore",
+    "SQLStateStore",
     "SQLStore",
+    "StateDocument",
+    "StateItem",
+    "StateStore",
     "VersionStatus",
     "acting_as",
     "actor",
@@ -128,6 +141,7 @@ __all__ = [
     "get_artifact_store",
     "get_monitor_store",
     "get_prediction_log",
+    "get_state_store",
     "get_store",
     "note_untracked",
     "parse_where",
