@@ -157,7 +157,7 @@ BAD = [
     ("upload", ("empty.txt", b""), 422, "empty"),
     ("upload", ("scan.pdf", None), 422, "no extractable text"),
     ("upload", ("locked.pdf", None), 422, "encrypted PDF"),
-    ("upload", ("big.txt", b"a" * (20 * 1024 * 1024 + 1)), 413, "file"),
+    ("upload", ("big.txt", b"a" * (20 * 1024 * 1024 + 1)), 413, "exceeds 20971520 bytes"),
     ("query", {"document_id": "0123", "query": "loops"}, 404, "unknown document_id '0123'"),
     ("query", {"query": "   "}, 422, "query is empty"),
     ("query", {"query": "loops", "output_format": "html"}, 422, "output_format must be one of"),
