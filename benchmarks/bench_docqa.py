@@ -160,9 +160,20 @@ def _served(name: str, cwd: str) -> tuple[Any, Any]:
     sock.listen(64)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(root / "src")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hyperflow", "serve", f"{name}@production", "--fd",
-         str(sock.fileno()), "--log-level", "warning"],
-        cwd=cwd, env=env, pass_fds=[sock.fileno()],
+        [
+            sys.executable,
+            "-m",
+            "hyperflow",
+            "serve",
+            f"{name}@production",
+            "--fd",
+            str(sock.fileno()),
+            "--log-level",
+            "warning",
+        ],
+        cwd=cwd,
+        env=env,
+        pass_fds=[sock.fileno()],
     )
     client = httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=120)
     sock.close()
@@ -185,7 +196,6 @@ def http_latencies(chunks: str, retriever: str, repeat: int) -> dict[str, float]
     import signal
     import tempfile
     from pathlib import Path
-
     from pydoc_data.topics import topics
 
     from examples.docqa.evaluation import load_questions

@@ -97,7 +97,7 @@ class StateDocumentStore(DocumentStore):
         self._touch()
 
     def ids(self) -> list[str]:
-        docs = [self._docs.get(k) for k in self._docs.keys()]
+        docs = [self._docs.get(k) for k in self._docs]
         return [d.key for d in sorted((d for d in docs if d), key=lambda d: d.created_at)]
 
     @property
@@ -135,8 +135,9 @@ class StateVectorCache(VectorCache):
 
     def put(self, key: str, vector: np.ndarray) -> None:
         arr = np.ascontiguousarray(vector, dtype=np.float32)
-        self._vectors.put(key, {"model": MODEL, "dim": int(arr.size)}, data=arr.tobytes(),
-                          replace=False)
+        self._vectors.put(
+            key, {"model": MODEL, "dim": int(arr.size)}, data=arr.tobytes(), replace=False
+        )
         self._memo[key] = arr
 
 
@@ -205,11 +206,15 @@ def answer(
     """The answer in ``output_format``, and the query's embedding (for drift monitoring)."""
     store, vectors = state_store(state)
     inputs = {
-        "document_id": document_id, "query": query, "output_format": output_format,
-        "store": store, "vectors": vectors,
+        "document_id": document_id,
+        "query": query,
+        "output_format": output_format,
+        "store": store,
+        "vectors": vectors,
     }
-    result: dict[str, Any] = {"answer": _run(query_pipeline, inputs, query_config(settings),
-                                             "answer")}
+    result: dict[str, Any] = {
+        "answer": _run(query_pipeline, inputs, query_config(settings), "answer")
+    }
     if settings.get(MONITOR, True):
         result["query_embedding"] = query_embedding(" ".join(query.split()))
     return result

@@ -15,13 +15,13 @@ from examples.docqa.answer import chat_request, check_format, render_passages
 from examples.docqa.chunking import fixed, heading, sections, sentences
 from examples.docqa.documents import Chunk, Document, DocumentError, parse_document
 from examples.docqa.retrieval import BM25Retriever, HybridRetriever, Retriever, TfidfRetriever
+from examples.docqa.service import StateDocumentStore, StateVectorCache
 from examples.docqa.store import (
     DirectoryDocumentStore,
     DocumentStore,
     MemoryDocumentStore,
     UnknownDocumentError,
 )
-from examples.docqa.service import StateDocumentStore, StateVectorCache
 from examples.docqa.vectors import DirectoryVectorCache, MemoryVectorCache, VectorCache, embed
 
 import hyperflow as hf
@@ -202,7 +202,8 @@ def test_state_store_is_shared_by_processes_and_survives_a_restart(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = (
-        request.getfixturevalue("postgres_url") if backend == "postgresql"
+        request.getfixturevalue("postgres_url")
+        if backend == "postgresql"
         else f"sqlite:///{tmp_path}/state.db"
     )
     one, two = (StateDocumentStore(hf.ServiceState("docs", store=url)) for _ in range(2))
