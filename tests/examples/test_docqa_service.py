@@ -197,6 +197,25 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing(project: Pat
     assert len(documents.chunks()) == 3
 
 
+def test_concurrent_uploads_neither_lose_nor_duplicate_a_document(project: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = [
+        (f"n{i}.md", f"# Note {i}\n\nbody {i}\n\n# More\n\ntail {i}".encode()) for i in range(4)
+    ]
+    srv = Running(create_app("docs@production", poll_interval_s=None))
+    try:
+        with ThreadPoolExecutor(8) as pool:  # each file twice, all at once
+            answers = list(pool.map(lambda f: _upload(srv.client, *f), files + files))
+    finally:
+        srv.stop()
+    assert [a.status_code for a in answers] == [200] * 8
+    ids = {a.json()["result"]["document_id"] for a in answers}
+    documents = _documents().collection("documents")
+    assert sorted(documents.keys()) == sorted(ids) and len(ids) == 4
+    assert all(len(documents.chunks(i)) == 2 for i in ids)  # one copy of each passage
+
+
 # -- query topics watched for drift ------------------------------------------------------------
 CODE = ["function", "class", "module", "import", "exception", "loop", "variable", "decorator"]
 FOOD = ["bread", "flour", "oven", "dough", "butter", "sugar", "recipe", "cake"]
@@ -251,3 +270,22 @@ def test_a_shift_in_query_topics_is_flagged_by_mmd_on_logged_embeddings(
     moved = shifted.drift.columns["output.query_embedding"]
     assert (moved.test, moved.drifted) == ("mmd", True)
     assert shifted.figures["drift.alarm"] == 1.0
+
+
+@pytest.mark.slow
+def test_a_minilm_service_stores_passage_vectors_in_the_state_at_upload(
+    tmp_path: Path, vectors: Path
+) -> None:
+    (tmp_path / "hyperflow.toml").write_text('name = "docqa"\n')
+    register({"chunks": "heading", "retriever": "dense"}, monitor_queries=False)
+    srv = Running(create_app("docs@production", poll_interval_s=None))
+    try:
+        doc = _upload(srv.client, "guide.md", TEXT.encode()).json()["result"]["document_id"]
+        stored = _documents().collection("vectors")
+        assert len(stored) == 3  # one vector per passage, as float32 bytes
+        first = stored.get(stored.keys()[0])
+        assert first is not None and first.data is not None and len(first.data) == 384 * 4
+        found = _ask(srv.client, doc, "what always runs after a try?").json()["result"]
+        assert "Finally always runs" in found["answer"]["passages"][0]["text"]
+    finally:
+        srv.stop()
