@@ -198,10 +198,11 @@ def bm25(
 
 
 @hf.node(output="retriever", variant="dense")
-def dense(chunks: list[Chunk]) -> Retriever:
-    """MiniLM embeddings (passage vectors cached by content in ``DOCQA_VECTORS``)."""
+def dense(chunks: list[Chunk], vectors: VectorCache | None = None) -> Retriever:
+    """MiniLM embeddings (passage vectors cached by content in ``vectors``, by default the
+    folder ``DOCQA_VECTORS``; the service passes its state)."""
     key = ("dense", passage_set(chunks))
-    return build(key, lambda: DenseRetriever(chunks, vector_cache()))
+    return build(key, lambda: DenseRetriever(chunks, vector_cache(vectors)))
 
 
 @hf.node(output="retriever", variant="hybrid")
@@ -210,9 +211,10 @@ def hybrid(
     k_rrf: Annotated[int, hf.Int(10, 100, step=10)] = 60,
     k1: Annotated[float, hf.Float(0.6, 2.0, step=0.2)] = 1.2,
     b: Annotated[float, hf.Float(0.3, 1.0, step=0.1)] = 0.7,
+    vectors: VectorCache | None = None,
 ) -> Retriever:
-    """BM25 and MiniLM rankings fused by reciprocal rank."""
+    """BM25 and MiniLM rankings fused by reciprocal rank (passage vectors as in ``dense``)."""
     ps = passage_set(chunks)
     sparse = build(("bm25", round(k1, 3), round(b, 3), ps), lambda: BM25Retriever(chunks, k1, b))
-    dense_ = build(("dense", ps), lambda: DenseRetriever(chunks, vector_cache()))
+    dense_ = build(("dense", ps), lambda: DenseRetriever(chunks, vector_cache(vectors)))
     return HybridRetriever([sparse, dense_], k_rrf)
