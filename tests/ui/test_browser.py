@@ -103,6 +103,7 @@ def test_every_page_loads_without_console_errors(
         "pareto": "/studies/ui-pareto",
         "models": "/models",
         "model": "/models/demo",
+        "card": "/models/demo/versions/0.1.0/card",
         "monitoring": "/monitoring",
         "monitor": "/monitoring/demo",
         "login": "/login",
