@@ -18,13 +18,14 @@ from tests.registry import models
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    return dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]),
-        HYPERFLOW_TRUSTED_MODULES="tests",  # the predict pipeline lives in the test suite
-        **extra,
-    )
+def cli_env(*, trusted: str | None = "tests", **extra: str) -> dict[str, str]:
+    """The environment of a `hyperflow` process run from the repository: its sources on the
+    path and (by default) the test suite's modules trusted, since the predict pipelines of
+    the test models live there (``trusted=None``: only what hyperflow trusts itself)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]), **extra)
+    if trusted is not None:
+        env["HYPERFLOW_TRUSTED_MODULES"] = trusted
+    return env
 
 
 def register_demo(folder: Path) -> None:
