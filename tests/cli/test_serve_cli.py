@@ -4,8 +4,6 @@ first and hands over (`--fd`), so no other process can take the port in between.
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 
 import hyperflow as hf
 from hyperflow import registry
-from tests.serve.processes import ServeProcess, cli_env, register_demo
+from tests.serve.processes import ServeProcess, cli_env, register_demo, serve_once
 
 
 @pytest.fixture
@@ -66,14 +64,7 @@ def test_serve_without_access_log(demo: Path) -> None:
 
 def test_serve_command_reports_an_unknown_model(tmp_path: Path) -> None:
     (tmp_path / "hyperflow.toml").write_text('name = "demo"\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "hyperflow", "serve", "nope@production", "--port", "0"],
-        cwd=tmp_path,
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = serve_once(["nope@production", "--port", "0"], tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: no model 'nope' in the registry")
 
@@ -82,14 +73,7 @@ def test_serve_on_a_busy_port_is_one_line_naming_it(demo: Path) -> None:
     busy = socket.create_server(("127.0.0.1", 0))
     port = busy.getsockname()[1]
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "hyperflow", "serve", "demo@production", "--port", str(port)],
-            cwd=demo,
-            env=cli_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = serve_once(["demo@production", "--port", str(port)], demo)
     finally:
         busy.close()
     assert proc.returncode == 1
