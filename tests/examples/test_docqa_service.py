@@ -8,12 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,47 +21,19 @@ from hyperflow.monitor import MonitorConfig
 from hyperflow.serve import create_app
 from tests.examples.test_docqa import TEXT, make_pdf
 from tests.serve.conftest import Running
+from tests.serve.processes import ServeProcess, cli_env
 
-ROOT = Path(__file__).resolve().parents[2]
 BEST = {"chunks": "heading", "retriever": "bm25"}
 
 
-class Served:
-    """``hyperflow serve docs@production`` in a process, on a socket bound here first."""
+class Served(ServeProcess):
+    """``hyperflow serve docs@production`` in a process, on a socket bound here first,
+    ready when this returns; ``client`` talks to it."""
 
     def __init__(self, cwd: Path) -> None:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(64)
-        port = sock.getsockname()[1]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]))
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hyperflow",
-                "serve",
-                "docs@production",
-                "--fd",
-                str(sock.fileno()),
-            ],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            pass_fds=[sock.fileno()],
-        )
-        sock.close()  # the server holds it now
-        threading.Thread(target=self._read, daemon=True).start()
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        super().__init__(["docs@production"], cwd, cli_env(trusted=None))
+        self.client = httpx.Client(base_url=self.url, timeout=30)
         self._wait_ready()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 90
@@ -80,10 +46,11 @@ class Served:
             time.sleep(0.1)  # polling readiness, not synchronising
         raise AssertionError("hyperflow serve did not get ready:\n" + "\n".join(self.lines))
 
-    def stop(self) -> None:
+    def stop(self) -> int:
         self.client.close()
-        self.proc.send_signal(signal.SIGINT)
-        assert self.proc.wait(timeout=60) == 0, "\n".join(self.lines)
+        code = super().stop()
+        assert code == 0, "\n".join(self.lines)
+        return code
 
 
 @pytest.fixture
