@@ -255,9 +255,9 @@ def main() -> None:
     parser.add_argument("--retrievers", default="tfidf,bm25,dense,hybrid")
     parser.add_argument("--http", action="store_true", help="also query the served service")
     args = parser.parse_args()
-    from examples.docqa.study import held_out
-
     import os
+
+    from examples.docqa.study import held_out
 
     int8 = os.environ.get("DOCQA_QUERY_INT8", "1") not in ("0", "false", "no", "off")
     report: dict[str, Any] = {

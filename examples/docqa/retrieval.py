@@ -137,7 +137,7 @@ class DenseRetriever(Retriever):
         """The query's unit vector: the given encoder's, else ``load_query_encoder()``'s."""
         if self.encoder_ is None:
             return load_query_encoder()(query)
-        q = np.asarray(self.encoder_.encode([query], batch_size=1), dtype=np.float32)[0]
+        q: np.ndarray = np.asarray(self.encoder_.encode([query], batch_size=1), np.float32)[0]
         q /= max(float(np.linalg.norm(q)), 1e-12)
         return q
 

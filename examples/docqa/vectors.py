@@ -26,9 +26,9 @@ __all__ = [
     "DirectoryVectorCache",
     "Encoder",
     "MemoryVectorCache",
+    "QueryEncoder",
     "VectorCache",
     "embed",
-    "QueryEncoder",
     "load_encoder",
     "load_query_encoder",
     "vector_cache",
@@ -188,7 +188,9 @@ class QueryEncoder:
                 from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
                 spec = {torch.nn.Linear: per_channel_dynamic_qconfig}
-                net = quantize_dynamic(copy.deepcopy(net), spec, dtype=torch.qint8)
+                net = quantize_dynamic(  # type: ignore[no-untyped-call]
+                    copy.deepcopy(net), spec, dtype=torch.qint8
+                )
         self.net = net
 
     def __call__(self, text: str) -> np.ndarray:
@@ -202,7 +204,7 @@ class QueryEncoder:
             tokens = self.net(**feats).last_hidden_state[0]
             mask = feats["attention_mask"][0].unsqueeze(-1).to(tokens.dtype)
             mean = (tokens * mask).sum(0) / mask.sum().clamp(min=1e-9)
-        vec = mean.numpy().astype(np.float32)
+        vec: np.ndarray = np.asarray(mean.numpy(), dtype=np.float32)
         vec /= max(float(np.linalg.norm(vec)), 1e-12)
         return vec
 
