@@ -1,5 +1,5 @@
 """The MiniLM query encoder: the direct float path equals sentence-transformers' ``encode``;
-the int8 one (the default) stays within a cosine tolerance and ranks passages alike."""
+the int8 one (opt-in) stays within a cosine tolerance and ranks passages alike."""
 
 from __future__ import annotations
 
@@ -38,11 +38,11 @@ def test_float_and_int8_query_vectors_match_sentence_transformers() -> None:
     assert not np.allclose(small, exact, atol=1e-4)  # int8 really runs
 
 
-def test_the_query_encoder_is_int8_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_query_encoder_is_float_unless_int8_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DOCQA_QUERY_INT8", raising=False)
-    assert load_query_encoder().int8
-    monkeypatch.setenv("DOCQA_QUERY_INT8", "0")
     assert not load_query_encoder().int8
+    monkeypatch.setenv("DOCQA_QUERY_INT8", "1")
+    assert load_query_encoder().int8
     monkeypatch.setenv("DOCQA_QUERY_INT8", "fast")
     with pytest.raises(ValueError, match="DOCQA_QUERY_INT8 must be 1 or 0"):
         load_query_encoder()
