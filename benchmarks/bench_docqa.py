@@ -19,6 +19,14 @@ root (needs the ``docqa`` and ``bench`` extras). Reports, in one run:
   and tokens: index time, per-query time, ratio, and whether their top-10 agree;
 * recall@5 (and MRR) per retriever on the held-out questions.
 
+What is timed: in-process, ``retrieval`` is ``query.run(outputs="hits")`` (question check,
+passage lookup, the built index, the query's MiniLM vector, similarity, top 5) and
+``with_answer`` adds the extractive answer; over HTTP, the client's wall time of one
+``POST /query_document`` (request, validation, the query pipeline with the extractive
+answer, the prediction-log row, the JSON response), so it bounds retrieval alone from
+above. The MiniLM query encoder is float unless ``DOCQA_QUERY_INT8=1`` (the server inherits
+the setting); the report names it.
+
 Targets (issue 18): p95 ≤ 30 ms for BM25 and MiniLM retrieval excluding the answer step.
 """
 
@@ -247,9 +255,16 @@ def main() -> None:
     parser.add_argument("--retrievers", default="tfidf,bm25,dense,hybrid")
     parser.add_argument("--http", action="store_true", help="also query the served service")
     args = parser.parse_args()
+    import os
+
     from examples.docqa.study import held_out
 
-    report: dict[str, Any] = {"chunks": args.chunks, "http": args.http}
+    int8 = os.environ.get("DOCQA_QUERY_INT8", "0") in ("1", "true", "yes", "on")
+    report: dict[str, Any] = {
+        "chunks": args.chunks,
+        "http": args.http,
+        "query_encoder": "int8" if int8 else "float",
+    }
     store, report["ingest"] = ingest_corpus(args.chunks)
     names = args.retrievers.split(",")
     if {"dense", "hybrid"} & set(names):

@@ -23,7 +23,13 @@ import numpy as np
 
 import hyperflow as hf
 from examples.docqa.documents import Chunk
-from examples.docqa.vectors import Encoder, VectorCache, embed, load_encoder, vector_cache
+from examples.docqa.vectors import (
+    Encoder,
+    VectorCache,
+    embed,
+    load_query_encoder,
+    vector_cache,
+)
 
 __all__ = [
     "BM25Retriever",
@@ -127,11 +133,16 @@ class DenseRetriever(Retriever):
         texts = [c.text for c in self.chunks]
         self.vectors_ = embed(texts, [c.digest for c in self.chunks], cache, encoder)
 
-    def scores(self, query: str) -> np.ndarray:
-        enc = self.encoder_ or load_encoder()
-        q = np.asarray(enc.encode([query], batch_size=1), dtype=np.float32)[0]
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's unit vector: the given encoder's, else ``load_query_encoder()``'s."""
+        if self.encoder_ is None:
+            return load_query_encoder()(query)
+        q: np.ndarray = np.asarray(self.encoder_.encode([query], batch_size=1), np.float32)[0]
         q /= max(float(np.linalg.norm(q)), 1e-12)
-        return np.asarray(self.vectors_ @ q, dtype=np.float64)
+        return q
+
+    def scores(self, query: str) -> np.ndarray:
+        return np.asarray(self.vectors_ @ self.query_vector(query), dtype=np.float64)
 
 
 class HybridRetriever(Retriever):

@@ -17,7 +17,6 @@ artifact ``settings`` (see ``register``): the endpoints read it, the code stays 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
 import weakref
@@ -32,7 +31,7 @@ from examples.docqa.documents import Chunk, Document
 from examples.docqa.pipeline import ingest, ingest_config, query_config
 from examples.docqa.pipeline import query as query_pipeline
 from examples.docqa.store import ALL, DocumentStore
-from examples.docqa.vectors import MODEL, VectorCache, embed, vector_cache
+from examples.docqa.vectors import MODEL, VectorCache, embed, load_query_encoder, vector_cache
 
 __all__ = [
     "SETTINGS",
@@ -190,9 +189,9 @@ def upload(
 
 
 def query_embedding(text: str) -> list[float]:
-    """The unit MiniLM vector of a query (cached by content in the ``DOCQA_VECTORS`` folder)."""
-    key = "query-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-    return [round(float(x), 6) for x in embed([text], [key], vector_cache())[0]]
+    """The unit MiniLM vector of a query (the float model's, whatever encodes for retrieval,
+    so that logged vectors stay comparable)."""
+    return [round(float(x), 6) for x in load_query_encoder(int8=False)(text)]
 
 
 @hf.node(output="result", cache=False)
