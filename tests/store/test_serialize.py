@@ -55,6 +55,50 @@ def test_sklearn_estimator_uses_skops() -> None:  # issue 22: skops, not joblib
     np.testing.assert_array_equal(deserialize(data, fmt).predict(x), model.predict(x))
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        "sklearn.ensemble:RandomForestClassifier(n_estimators=3)",
+        "sklearn.ensemble:HistGradientBoostingClassifier(max_iter=3)",
+        "sklearn.neighbors:KNeighborsClassifier()",
+        "sklearn.neural_network:MLPClassifier(max_iter=5)",
+    ],
+)
+def test_trees_neighbours_and_mlps_use_skops_too(make: str) -> None:
+    """Their fitted state holds scikit-learn classes outside skops' default allow-list
+    (``Tree``, ``TreePredictor``, ``KDTree``, ``AdamOptimizer``); before, a forest fell
+    back to joblib silently."""
+    import importlib
+    import warnings
+
+    from sklearn.datasets import load_iris
+
+    module, _, call = make.partition(":")
+    name, _, args = call.partition("(")
+    kwargs = dict(a.split("=") for a in args.rstrip(")").split(",") if a)
+    cls = getattr(importlib.import_module(module), name)
+    x, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MLP: not converged in 5 iterations
+        model = cls(**{k: int(v) for k, v in kwargs.items()}).fit(x, y)
+    data, fmt = serialize(model)
+    assert fmt == "skops"
+    np.testing.assert_array_equal(deserialize(data, fmt).predict(x), model.predict(x))
+
+
+def test_only_named_sklearn_state_classes_are_trusted() -> None:
+    from hyperflow.store._serialize import _outside_project
+
+    names = [
+        "sklearn.tree._tree.Tree",
+        "sklearn.metrics._dist_metrics.ManhattanDistance64",
+        "sklearn.utils._joblib.register_parallel_backend",  # a function: never trusted
+        "sklearn.tree._tree.Tree.__reduce__",
+        "os.system",
+    ]
+    assert _outside_project(names) == names[2:]
+
+
 def test_closures_and_lambdas_use_cloudpickle() -> None:
     k = 3
     data, fmt = serialize(lambda x: x * k)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 from hyperflow._errors import IntegrityError, StoreError
@@ -187,8 +188,22 @@ def _skops(obj: Any) -> bytes | None:
     return None if _outside_project(untrusted) else data
 
 
+#: scikit-learn's own fitted-state classes that skops rebuilds from arrays but leaves off
+#: its default allow-list: the trees of every tree ensemble, histogram-GBM predictors,
+#: neighbour trees with their distance metrics, and MLP optimizers. Classes only (skops
+#: builds them with ``__new__`` + ``__setstate__``); no function is ever trusted.
+SKLEARN_STATE_TYPES = re.compile(
+    r"sklearn\.(tree\._tree\.Tree"
+    r"|ensemble\._hist_gradient_boosting\.predictor\.TreePredictor"
+    r"|neighbors\._(kd|ball)_tree\.(KDTree|BallTree)"
+    r"|metrics\._dist_metrics\.[A-Za-z]+Distance(32|64)?"
+    r"|neural_network\._stochastic_optimizers\.(Adam|SGD)Optimizer)"
+)
+
+
 def _outside_project(types: list[str]) -> list[str]:
-    """The type names of ``types`` whose module is not one of the project's trusted modules.
+    """The type names of ``types`` neither from the project's trusted modules nor
+    scikit-learn's fitted-state classes (``SKLEARN_STATE_TYPES``).
 
     The project's own classes (e.g. a featurizer inside a scikit-learn pipeline) are
     trusted like its predict pipeline is: their code is imported from the project
@@ -199,7 +214,9 @@ def _outside_project(types: list[str]) -> list[str]:
     from hyperflow._refs import trusted_modules
 
     allowed = tuple(f"{name}." for name in trusted_modules())
-    return [t for t in types if not t.startswith(allowed)]
+    return [
+        t for t in types if not (t.startswith(allowed) or SKLEARN_STATE_TYPES.fullmatch(t))
+    ]
 
 
 def deserialize(data: bytes, fmt: str) -> Any:
