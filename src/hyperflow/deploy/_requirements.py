@@ -68,7 +68,8 @@ def _classify(files: dict[str, str | None]) -> Trace:
         top = name.split(".")[0]
         if top in stdlib or top == "hyperflow" or top.startswith("__"):
             continue
-        resolved = str(Path(file).resolve()) if file else ""
+        # a relative file is a synthetic module of its package (torch.ops says '_ops.py')
+        resolved = str(Path(file).resolve()) if file and os.path.isabs(file) else ""
         if resolved and not resolved.startswith((*env, hyperflow_dir)):
             if resolved.endswith(".py"):
                 local[name] = Path(resolved)

@@ -241,7 +241,12 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
                 return getattr(route, "path", None)
         return None
 
-    api.add_middleware(ServiceGate, metrics=context.service.metrics, route_of=route_of, **gate)
+    direct = {  # no token or rate limit to check: called by the gate without the router
+        r.path: r for r in routers[0].routes if r.path == "/predict" and not r.dependencies
+    }
+    api.add_middleware(
+        ServiceGate, metrics=context.service.metrics, route_of=route_of, direct=direct, **gate
+    )
     api.state.hyperflow = context.service
     api.state.hyperflow_context = context
     return api

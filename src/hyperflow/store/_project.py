@@ -68,12 +68,20 @@ def tracking_default() -> bool:
     return os.environ.get("HYPERFLOW_TRACKING", "").strip().lower() not in _OFF
 
 
-_untracked: set[str] = set()
+_UNTRACKED_KEPT = 10_000
+_untracked: dict[str, None] = {}
+"""The latest untracked run ids, oldest first (bounded: a server runs a pipeline per request)."""
 
 
 def note_untracked(run_id: str) -> None:
-    """Remember (in this process) that the run ``run_id`` was not tracked."""
-    _untracked.add(run_id)
+    """Remember (in this process) that the run ``run_id`` was not tracked (the latest
+    ``_UNTRACKED_KEPT`` runs are kept: a long-running server makes one per request)."""
+    _untracked[run_id] = None
+    if len(_untracked) > _UNTRACKED_KEPT:
+        try:
+            del _untracked[next(iter(_untracked))]
+        except (StopIteration, KeyError, RuntimeError):  # another thread got there first
+            pass
 
 
 def untracked_hint(run_id: str) -> str:
