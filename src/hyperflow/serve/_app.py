@@ -193,6 +193,7 @@ def _add_routes(api: FastAPI, router: Any) -> None:
 
 def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAPI:
     from fastapi import FastAPI
+    from fastapi.routing import APIRoute
 
     from hyperflow.serve._asgi import ServiceGate
     from hyperflow.serve._docs import docs_router
@@ -242,7 +243,9 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
         return None
 
     direct = {  # no token or rate limit to check: called by the gate without the router
-        r.path: r for r in routers[0].routes if r.path == "/predict" and not r.dependencies
+        r.path: r
+        for r in routers[0].routes
+        if isinstance(r, APIRoute) and r.path == "/predict" and not r.dependencies
     }
     api.add_middleware(
         ServiceGate, metrics=context.service.metrics, route_of=route_of, direct=direct, **gate

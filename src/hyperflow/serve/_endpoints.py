@@ -30,6 +30,7 @@ from hyperflow.serve._asgi import ASGIApp, ServiceGate
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._guards import IssuedIds, RateLimiter, new_request_id
 from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._peers import ReloadBroadcast
 from hyperflow.serve._routes import _is_input_problem, _unprocessable, json_response
 from hyperflow.serve._schema import ApiModels, InvalidBody, build_models
 from hyperflow.serve._uploads import UploadedFile, file_fields, log_row, multipart_body, read_form
@@ -76,6 +77,7 @@ class EndpointsService:
         self.writer: LogWriter | None = None
         self.endpoints: dict[str, Endpoint] = {}
         self._lock: asyncio.Lock | None = None
+        self.broadcast: ReloadBroadcast | None = None  # with --workers (see ``_peers``)
 
     def describe(self) -> dict[str, Any]:
         from hyperflow import __version__

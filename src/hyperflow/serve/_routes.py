@@ -404,6 +404,8 @@ async def reload(request: Request, context: Context) -> Response:
     except Exception as exc:
         detail = f"reload failed, still serving {before}: {type(exc).__name__}: {exc}"
         return json_response({"detail": detail}, 409)
+    if service.broadcast is not None:  # serve --workers: the other workers reload too
+        service.broadcast.announce(force)
     return json_response({"reloaded": changed, **service.describe()})
 
 

@@ -11,6 +11,7 @@ from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor, StaticSource
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._peers import ReloadBroadcast
 from hyperflow.serve._traffic import Traffic, traffic_for
 from hyperflow.serve._writer import LogWriter
 
@@ -60,6 +61,8 @@ class Service:
         self.writer: LogWriter | None = None
         self.batcher: MicroBatcher | None = None
         self._reload_lock: asyncio.Lock | None = None
+        self.broadcast: ReloadBroadcast | None = None
+        """With ``--workers``: where ``/admin/reload`` tells the other workers (``_peers``)."""
         self.traffic: Traffic | None = traffic_for(source, self.metrics, lambda: self.writer)
         if self.traffic is not None:
             self._refresh_traffic()

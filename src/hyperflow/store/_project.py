@@ -7,6 +7,7 @@ The project root is the current directory or its nearest parent holding a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,8 @@ def note_untracked(run_id: str) -> None:
     ``_UNTRACKED_KEPT`` runs are kept: a long-running server makes one per request)."""
     _untracked[run_id] = None
     if len(_untracked) > _UNTRACKED_KEPT:
-        try:
+        with contextlib.suppress(StopIteration, KeyError, RuntimeError):  # another thread won
             del _untracked[next(iter(_untracked))]
-        except (StopIteration, KeyError, RuntimeError):  # another thread got there first
-            pass
 
 
 def untracked_hint(run_id: str) -> str:
