@@ -46,12 +46,31 @@ def environment(requirements: Path, where: Path) -> dict[str, float]:
     return {"dists": len(dists), "mb": round(_size(site) / 1e6, 1), "install_s": round(seconds, 1)}
 
 
+def _objects(model: object) -> list[object]:
+    """``model`` and the estimators/transformers/functions nested in it (sklearn params)."""
+    out, todo = [], [model]
+    while todo:
+        obj = todo.pop()
+        out.append(obj)
+        params = getattr(obj, "get_params", None)
+        if callable(params):
+            todo += [v for v in params(deep=False).values() if v is not None]
+        elif isinstance(obj, list | tuple):
+            todo += list(obj)
+    return out
+
+
 def mlflow_requirements(model: object, work: Path) -> Path:
     """``mlflow.sklearn.save_model``'s requirements for ``model`` (what build-docker installs)."""
     import mlflow.sklearn
 
     target = work / "mlflow-model"
-    mlflow.sklearn.save_model(model, str(target))
+    custom = sorted(  # the weather example's own classes, trusted by its author
+        {f"{type(o).__module__}.{type(o).__qualname__}" for o in _objects(model)}
+        - {""}
+    )
+    trusted = [t for t in custom if t.startswith("examples.")]
+    mlflow.sklearn.save_model(model, str(target), skops_trusted_types=trusted or None)
     requirements = target / "requirements.txt"
     lines = [x.strip() for x in requirements.read_text().splitlines() if x.strip()]
     if not any(x.split("==")[0].strip().lower() in ("mlflow", "mlflow-skinny") for x in lines):
@@ -59,6 +78,10 @@ def mlflow_requirements(model: object, work: Path) -> Path:
     # build-docker installs the full ``mlflow`` (its server, gunicorn, ...), never the skinny one
     lines = [x.replace("mlflow-skinny", "mlflow", 1) if x.startswith("mlflow-skinny") else x
              for x in lines]
+    # what MLflow found imported while loading the model, made installable here: this
+    # project from its source (it is not on PyPI). torch, when MLflow lists it, resolves
+    # to whatever pip finds first (here: the CPU wheel; PyPI's pulls GBs of CUDA libraries)
+    lines = [str(ROOT) if x.startswith("hyperflow==") else x for x in lines]
     requirements.write_text("\n".join(lines) + "\n")
     return requirements
 

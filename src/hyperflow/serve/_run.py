@@ -153,14 +153,28 @@ def banner_of(app: Any, sock: socket.socket, root_path: str) -> str:
     )
 
 
+def _spawnable(model: object) -> bool:
+    """A reference, or a source a spawned worker can receive (it pickles)."""
+    if isinstance(model, str):
+        return True
+    import pickle
+
+    try:
+        pickle.dumps(model)
+    except Exception:
+        return False
+    return True
+
+
 def _check_workers(model: str | Predictor | ModelSource, workers: int) -> None:
     """Workers rebuild the app from ``model``: it must be a reference they can resolve."""
     if workers < 1:
         raise ServeError(f"workers must be >= 1, but got {workers}")
-    if workers > 1 and not isinstance(model, str):
+    if workers > 1 and (isinstance(model, Predictor) or not _spawnable(model)):
         raise ServeError(
-            f"workers={workers} needs the model as 'name@alias' (each worker loads it), but got "
-            f"a {type(model).__name__}; pass the reference or use workers=1"
+            f"workers={workers} needs the model as 'name@alias' or a picklable ModelSource "
+            f"(each worker loads it), but got a {type(model).__name__}; pass the reference "
+            "or use workers=1"
         )
     if workers > 1:  # an unknown model is one clear error here, not one per worker
         from hyperflow.serve._service import resolve_source
@@ -188,7 +202,8 @@ def serve(
 
     Args:
         model: ``"name@alias"``, a ``Predictor`` or a ``ModelSource`` (with
-            ``workers > 1``: ``"name@alias"`` only, each worker loads it).
+            ``workers > 1``: ``"name@alias"`` or a picklable ``ModelSource``, such as
+            ``hyperflow.deploy.BundleSource``; each worker loads it).
         host, port: where to listen (loopback by default); a busy port raises
             ``ServeError`` naming it.
         workers: worker processes sharing the socket (see ``_workers``): ``/metrics``
