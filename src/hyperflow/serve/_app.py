@@ -19,7 +19,7 @@ from hyperflow.registry import ModelSource, Predictor
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._cache import ResponseCache, ServedCache, get_response_cache
 from hyperflow.serve._schema import build_models
-from hyperflow.serve._service import Service, resolve_source
+from hyperflow.serve._service import Service, freeze_heap, resolve_source, thaw_heap
 from hyperflow.serve._writer import DEFAULT_LOG_QUEUE_SIZE, LogWriter
 from hyperflow.store import PredictionLog, get_prediction_log
 
@@ -104,10 +104,12 @@ def _lifespan(
         poller = None
         if poll_interval_s:
             poller = asyncio.get_running_loop().create_task(service.poll(poll_interval_s))
+        freeze_heap()  # no full GC over the model's heap mid-request (see freeze_heap)
         service.ready = True
         try:
             yield
         finally:
+            thaw_heap()
             service.ready = False
             if poller is not None:
                 poller.cancel()
