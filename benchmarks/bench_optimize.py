@@ -7,7 +7,9 @@ both through Optuna's GridSampler. The naive objective recomputes everything
 per trial; hyperflow shares the cache across trials, runs ``n_jobs`` trials at once
 and computes a featurization that several trials miss together only once
 (single-flight). Printed as a scaling curve over n_jobs = 1, 2, 4, 8 with the cores
-this process may use. Targets: <= 0.30x naive at n_jobs=2 on 2 cores; where more
+this process may use, each on fresh worker processes (their start-up and imports
+included), plus n_jobs=2 again on the warm workers the first n_jobs=2 search left
+(the pool outlives a search), with a fresh cache too. Targets: <= 0.30x naive at n_jobs=2 on 2 cores; where more
 cores are at hand, <= 0.25x at n_jobs=8. Same best score throughout.
 
 Run: ``python benchmarks/bench_optimize.py``
@@ -157,12 +159,13 @@ def main() -> None:
 
     work = tempfile.mkdtemp(prefix="hf-bench-opt-")
     os.chdir(work)
-    curve: list[tuple[int, float, float, int]] = []
+    curve: list[tuple[str, float, float, int]] = []
     try:
         naive_s, naive_best = naive()
-        for n_jobs in (1, 2, 4, 8):  # each with a fresh, empty cache
-            wall, best, featurized = ours(n_jobs, Path(work) / f"cache-{n_jobs}")
-            curve.append((n_jobs, wall, best, featurized))
+        for n_jobs, label in ((1, "1"), (2, "2"), (2, "2 warm"), (4, "4"), (8, "8")):
+            # each with a fresh, empty cache; "warm": on the workers the last n_jobs=2 left
+            wall, best, featurized = ours(n_jobs, Path(work) / f"cache-{label}")
+            curve.append((label, wall, best, featurized))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"30-trial grid sweep on digits (3 featurizations x 10 model settings), {cpus()} cores")
@@ -170,12 +173,13 @@ def main() -> None:
     for n_jobs, wall, best, featurized in curve:
         same = "same best" if abs(best - naive_best) < 1e-9 else f"best {best:.4f} DIFFERS"
         print(
-            f"  hyperflow n_jobs={n_jobs:<2}   {wall:7.2f} s   {wall / naive_s:5.3f}x naive   "
+            f"  hyperflow n_jobs={n_jobs:<7}  {wall:7.2f} s   {wall / naive_s:5.3f}x naive   "
             f"featurization executed {featurized}x   {same}"
         )
     by_jobs = {n: wall / naive_s for n, wall, _, _ in curve}
-    print(f"ratio at n_jobs=2: {by_jobs[2]:.3f} (target <= 0.30 on 2 cores); "
-          f"at n_jobs=8: {by_jobs[8]:.3f} (target <= 0.25 with >= 8 cores)")
+    print(f"ratio at n_jobs=2: {by_jobs['2']:.3f} cold, {by_jobs['2 warm']:.3f} on warm "
+          f"workers (target <= 0.30 on 2 cores); at n_jobs=8: {by_jobs['8']:.3f} "
+          "(target <= 0.25 with >= 8 cores)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 1. every chunker × retriever at its defaults, on the search and held-out questions;
 2. ``evaluate.optimize`` on the search questions (``--trials``, TPE, objective
    ``recall_at_5 - 0.001 * p95_ms``; ``--sizes`` also searches chunk sizes);
-3. the best configuration against the TF-IDF baseline on the held-out questions.
+3. the best configuration against the TF-IDF baseline on the held-out questions;
+4. with ``--register docs``: the best configuration registered as the service
+   ``docs@production`` (``examples.docqa.service``), for ``hyperflow serve docs@production``.
 
 MiniLM vectors are cached by passage content under ``DOCQA_VECTORS`` (default
 ``.hyperflow/docqa-vectors``): the first run encodes each distinct chunking once.
@@ -24,6 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-table", action="store_true")
     parser.add_argument("--objective", default=OBJECTIVE, help="expression to maximize")
     parser.add_argument("--chunks", choices=["fixed", "heading", "sentences"], help="hold it")
+    parser.add_argument(
+        "--register", metavar="NAME", help="register the best config as service NAME@production"
+    )
     args = parser.parse_args(argv)
     if not args.skip_table:
         rows = variant_table()
@@ -37,6 +42,15 @@ def main(argv: list[str] | None = None) -> None:
         {"config": "best of the search", **held_out(best)},
     ]
     print(markdown(rows, ("config", *COLUMNS)))
+    if args.register:
+        from examples.docqa.service import register
+
+        scores = {f"heldout_{k}": float(v) for k, v in rows[1].items() if k in COLUMNS}
+        version = register(best, name=args.register, metrics=scores)
+        print(
+            f"registered {args.register}:{version} as {args.register}@production; serve it "
+            f"with: hyperflow serve {args.register}@production"
+        )
 
 
 if __name__ == "__main__":

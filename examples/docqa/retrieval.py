@@ -23,7 +23,13 @@ import numpy as np
 
 import hyperflow as hf
 from examples.docqa.documents import Chunk
-from examples.docqa.vectors import Encoder, VectorCache, embed, load_encoder, vector_cache
+from examples.docqa.vectors import (
+    Encoder,
+    VectorCache,
+    embed,
+    load_query_encoder,
+    vector_cache,
+)
 
 __all__ = [
     "BM25Retriever",
@@ -127,11 +133,16 @@ class DenseRetriever(Retriever):
         texts = [c.text for c in self.chunks]
         self.vectors_ = embed(texts, [c.digest for c in self.chunks], cache, encoder)
 
-    def scores(self, query: str) -> np.ndarray:
-        enc = self.encoder_ or load_encoder()
-        q = np.asarray(enc.encode([query], batch_size=1), dtype=np.float32)[0]
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's unit vector: the given encoder's, else ``load_query_encoder()``'s."""
+        if self.encoder_ is None:
+            return load_query_encoder()(query)
+        q: np.ndarray = np.asarray(self.encoder_.encode([query], batch_size=1), np.float32)[0]
         q /= max(float(np.linalg.norm(q)), 1e-12)
-        return np.asarray(self.vectors_ @ q, dtype=np.float64)
+        return q
+
+    def scores(self, query: str) -> np.ndarray:
+        return np.asarray(self.vectors_ @ self.query_vector(query), dtype=np.float64)
 
 
 class HybridRetriever(Retriever):
@@ -198,10 +209,11 @@ def bm25(
 
 
 @hf.node(output="retriever", variant="dense")
-def dense(chunks: list[Chunk]) -> Retriever:
-    """MiniLM embeddings (passage vectors cached by content in ``DOCQA_VECTORS``)."""
+def dense(chunks: list[Chunk], vectors: VectorCache | None = None) -> Retriever:
+    """MiniLM embeddings (passage vectors cached by content in ``vectors``, by default the
+    folder ``DOCQA_VECTORS``; the service passes its state)."""
     key = ("dense", passage_set(chunks))
-    return build(key, lambda: DenseRetriever(chunks, vector_cache()))
+    return build(key, lambda: DenseRetriever(chunks, vector_cache(vectors)))
 
 
 @hf.node(output="retriever", variant="hybrid")
@@ -210,9 +222,10 @@ def hybrid(
     k_rrf: Annotated[int, hf.Int(10, 100, step=10)] = 60,
     k1: Annotated[float, hf.Float(0.6, 2.0, step=0.2)] = 1.2,
     b: Annotated[float, hf.Float(0.3, 1.0, step=0.1)] = 0.7,
+    vectors: VectorCache | None = None,
 ) -> Retriever:
-    """BM25 and MiniLM rankings fused by reciprocal rank."""
+    """BM25 and MiniLM rankings fused by reciprocal rank (passage vectors as in ``dense``)."""
     ps = passage_set(chunks)
     sparse = build(("bm25", round(k1, 3), round(b, 3), ps), lambda: BM25Retriever(chunks, k1, b))
-    dense_ = build(("dense", ps), lambda: DenseRetriever(chunks, vector_cache()))
+    dense_ = build(("dense", ps), lambda: DenseRetriever(chunks, vector_cache(vectors)))
     return HybridRetriever([sparse, dense_], k_rrf)

@@ -14,18 +14,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import site
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.serve.processes import ServeProcess
 from tests.test_docs import paste
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,43 +88,6 @@ class _User:
         return data
 
 
-class _Server:
-    def __init__(self, user: _User, cwd: Path, ref: str) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [user.script, "serve", ref, "--poll", "0.2", "--fd", str(self.sock.fileno())],
-            cwd=cwd, env=user.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            pass_fds=[self.sock.fileno()],
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if text in line:
-                    return line
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)  # polling the collected output
-        raise AssertionError(f"no line with {text!r}:\n" + "\n".join(self.lines))
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=60)
-        self.sock.close()
-        return code
-
-
 def test_the_users_path_through_the_installed_script(tmp_path_factory: pytest.TempPathFactory) -> None:
     work = tmp_path_factory.mktemp("installed")
     assert not work.is_relative_to(ROOT)
@@ -160,9 +120,10 @@ def test_the_users_path_through_the_installed_script(tmp_path_factory: pytest.Te
     user(sub, "promote", "demo", "0.1.1")
     user(sub, "optimize", "--trials", "abc", code=2)
 
-    server = _Server(user, sub, "demo@production")
+    server = ServeProcess(["demo@production", "--poll", "0.2"], sub, user.env,
+                          command=[user.script])
     try:
-        start = server.wait_for(server.url)
+        start = server.wait_for(server.url, timeout=120)
         assert "demo" in start and "0.1.1" in start
         flower = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4,
                   "petal_width": 0.2}
@@ -172,7 +133,7 @@ def test_the_users_path_through_the_installed_script(tmp_path_factory: pytest.Te
             bad = client.post("/predict", json={**flower, "petal_width": "wide"})
             assert bad.status_code == 422 and "petal_width" in bad.text
             assert user.json(sub, "rollback", "demo")["to"] == "0.1.0"
-            assert "0.1.1 -> 0.1.0" in server.wait_for("reloaded")
+            assert "0.1.1 -> 0.1.0" in server.wait_for("reloaded", timeout=120)
             assert client.get("/version").json()["version"] == "0.1.0"
     finally:
         assert server.stop() == 0

@@ -15,6 +15,7 @@ from examples.docqa.answer import chat_request, check_format, render_passages
 from examples.docqa.chunking import fixed, heading, sections, sentences
 from examples.docqa.documents import Chunk, Document, DocumentError, parse_document
 from examples.docqa.retrieval import BM25Retriever, HybridRetriever, Retriever, TfidfRetriever
+from examples.docqa.service import StateDocumentStore, StateVectorCache
 from examples.docqa.store import (
     DirectoryDocumentStore,
     DocumentStore,
@@ -149,11 +150,20 @@ def test_sentence_windows_slide_by_stride() -> None:
 
 
 # -- the document store: one contract, two implementations ----------------------------------------
-@pytest.fixture(params=["memory", "directory"])
+@pytest.fixture(params=["memory", "directory", "state-sqlite", "state-postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> DocumentStore:
     if request.param == "memory":
         return MemoryDocumentStore()
-    return DirectoryDocumentStore(tmp_path / "docs")
+    if request.param == "directory":
+        return DirectoryDocumentStore(tmp_path / "docs")
+    return StateDocumentStore(_state(request, tmp_path))
+
+
+def _state(request: pytest.FixtureRequest, tmp_path: Path) -> hf.ServiceState:
+    """The state of service ``docs`` on SQLite or PostgreSQL (by the param's suffix)."""
+    if str(request.param).endswith("postgresql"):
+        return hf.ServiceState("docs", store=request.getfixturevalue("postgres_url"))
+    return hf.ServiceState("docs", store=f"sqlite:///{tmp_path}/state.db")
 
 
 def _doc(i: str) -> tuple[Document, list[Chunk]]:
@@ -187,6 +197,28 @@ def test_directory_store_survives_a_restart(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))  # written whole, then renamed
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_state_store_is_shared_by_processes_and_survives_a_restart(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        request.getfixturevalue("postgres_url")
+        if backend == "postgresql"
+        else f"sqlite:///{tmp_path}/state.db"
+    )
+    one, two = (StateDocumentStore(hf.ServiceState("docs", store=url)) for _ in range(2))
+    one.put(*_doc("a"))
+    assert [c.text for c in two.chunks("*")] == ["part a 0", "part a 1", "part a 2"]
+    two.put(*_doc("b"))  # a write by another server: the first one's cached read is stale
+    assert len(one.chunks("*")) == 6
+    one.delete("doca")
+    assert two.ids() == ["docb"]
+    vectors = StateVectorCache(hf.ServiceState("docs", store=url))
+    vectors.put("k", np.arange(4, dtype=np.float32))
+    again = StateVectorCache(hf.ServiceState("docs", store=url)).get("k")
+    assert again is not None and again.tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
 # -- vector cache ----------------------------------------------------------------------------------
 class HashingEncoder:
     """A deterministic bag-of-words encoder that counts the texts it encodes."""
@@ -203,9 +235,16 @@ class HashingEncoder:
         return out
 
 
-@pytest.mark.parametrize("kind", ["memory", "directory"])
-def test_vectors_are_cached_by_content(kind: str, tmp_path: Path) -> None:
-    cache: VectorCache = MemoryVectorCache() if kind == "memory" else DirectoryVectorCache(tmp_path)
+@pytest.fixture(params=["memory", "directory", "state-sqlite", "state-postgresql"])
+def cache(request: pytest.FixtureRequest, tmp_path: Path) -> VectorCache:
+    if request.param == "memory":
+        return MemoryVectorCache()
+    if request.param == "directory":
+        return DirectoryVectorCache(tmp_path)
+    return StateVectorCache(_state(request, tmp_path))
+
+
+def test_vectors_are_cached_by_content(cache: VectorCache) -> None:
     enc = HashingEncoder()
     first = [Chunk("alpha beta", "a"), Chunk("gamma", "a")]
     v1 = embed([c.text for c in first], [c.digest for c in first], cache, enc)
@@ -291,7 +330,7 @@ def test_generator_request_is_grounded_in_the_passages() -> None:
 # -- the two pipelines -----------------------------------------------------------------------------
 def test_pipelines_have_the_service_inputs() -> None:
     assert set(ingest.inputs) == {"file", "filename", "store"}
-    assert set(query.inputs) == {"document_id", "query", "output_format", "store"}
+    assert set(query.inputs) == {"document_id", "query", "output_format", "store", "vectors"}
     assert query.space["retriever"].domain.options == ("tfidf", "bm25", "dense", "hybrid")  # type: ignore[attr-defined]
     assert ingest.space["chunks"].domain.options == ("fixed", "heading", "sentences")  # type: ignore[attr-defined]
 

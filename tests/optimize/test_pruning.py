@@ -126,3 +126,50 @@ def test_report_from_a_pytorch_training_loop() -> None:
     )
     assert all(t.intermediate_values for t in study.optuna.trials)
     assert {t.state for t in study.trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
+
+
+def _check_pruned_runs(study: hf.optimize.Study, url: str) -> None:
+    """Each pruned trial's run ended ``pruned`` with ``metrics.report`` = its last value."""
+    pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
+    assert pruned, [t.state for t in study.trials]
+    for t in study.trials:
+        run = hf.runs.get(str(t.run_id), store=url)
+        if t.state == TrialState.COMPLETE:
+            assert run.status == "finished"
+            continue
+        frozen = study.optuna.trials[t.number]
+        step = max(frozen.intermediate_values)
+        assert run.status == "pruned" and "pruned at step" in (run.error or "")
+        assert run.metrics["report"] == t.value == frozen.intermediate_values[step]
+        assert run.tags["hyperflow.pruned_step"] == str(step)
+    found = hf.runs.search(where="status = 'pruned'", store=url)
+    assert sorted(found["run_id"]) == sorted(str(t.run_id) for t in pruned)
+    assert list(found["metrics.report"].notna()) == [True] * len(pruned)
+
+
+def test_pruned_trials_are_tracked_as_pruned_with_their_last_report(store_url: str) -> None:
+    url = store_url  # SQLite and PostgreSQL
+    study = pl.epochs_pipeline.optimize(
+        objective="score", n_trials=10, seed=1, pruner=_median(), cache=False, track=url
+    )
+    _check_pruned_runs(study, url)
+
+
+@pytest.mark.slow
+def test_pruned_trials_in_worker_processes_are_tracked_as_pruned(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    study = pl.epochs_pipeline.optimize(
+        objective="score", n_trials=12, seed=1, pruner=_median(), n_jobs=2, cache=False,
+        track=url,
+    )
+    _check_pruned_runs(study, url)
+
+
+def test_an_optuna_pruning_inside_start_run_ends_it_pruned(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    with pytest.raises(optuna.TrialPruned), hf.start_run("manual", store=url) as run:
+        raise optuna.TrialPruned("not promising")
+    assert hf.runs.get(run.id, store=url).status == "pruned"
+    with pytest.raises(pl.TrialPruned), hf.start_run("manual", store=url) as run:
+        raise pl.TrialPruned("a user's class of that name is a failure")
+    assert hf.runs.get(run.id, store=url).status == "failed"

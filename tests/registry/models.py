@@ -30,3 +30,15 @@ def prediction(model: dict[str, float], row: Row) -> float:
 
 train = hf.Pipeline([data, model, metrics], name="reg-train")
 predict = hf.Pipeline([prediction], name="reg-predict")
+
+
+def frame_data(rows: object) -> list[float]:
+    import pandas as pd
+
+    assert isinstance(rows, pd.DataFrame)
+    return [float(v) for v in rows["x"]]
+
+
+frame_train = hf.Pipeline(
+    [hf.node(output="data")(frame_data), model, metrics], name="reg-frame-train"
+)

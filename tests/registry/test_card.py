@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 
 import hyperflow as hf
 from hyperflow import registry
+from hyperflow.store import MetricPoint, get_store
 from tests.registry import models
 
 
@@ -44,7 +47,7 @@ def test_card_shows_what_the_registry_knows(store_url: str) -> None:
         "| accuracy | ",  # fairness per metric
         "| group=a | 40 |",  # fairness per group
         "| production | set |  | 0.1.0 |",  # alias history
-        "Monitoring data is not yet available",
+        "No monitoring check of this version recorded",
         "## Environment",
         "The training run recorded no input fingerprints.",  # train takes no inputs
     ):
@@ -79,3 +82,18 @@ def test_card_of_an_unknown_version_names_the_known_ones(store_url: str) -> None
     _register(store_url)
     with pytest.raises(hf.RegistryError, match=r"versions: 0\.1\.0"):
         registry.card("demo:9.9.9", store=store_url)
+
+
+def test_metrics_show_their_interval_or_the_spread_over_folds(store_url: str) -> None:
+    run = models.train.run(outputs=["model", "metrics"], track=store_url)
+    extra = {"auc": 0.8, "auc_ci_low": 0.75, "auc_ci_high": 0.85, "f1.std": 0.02,
+             "mae": 1.5, "mae_low": 1.2, "mae_high": 1.9, "edge_low": 3.0}
+    points = [MetricPoint(k, v, 0, time.time()) for k, v in extra.items()]
+    get_store(store_url).log_metrics(str(run.run_id), points)
+    registry.register("demo", run_id=str(run.run_id), predict=models.predict, store=store_url)
+    text = registry.card("demo:0.1.0", store=store_url)
+    assert "| auc | 0.8 | [0.75, 0.85] |" in text
+    assert "| mae | 1.5 | [1.2, 1.9] |" in text
+    assert "| f1 | 0.25 | ± 0.02 (std across folds) |" in text
+    assert "| edge_low | 3 | not recorded |" in text  # a lone bound is a metric of its own
+    assert "auc_ci_low |" not in text and "| f1.std |" not in text

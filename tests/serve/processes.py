@@ -10,21 +10,24 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from hyperflow import registry
 from tests.registry import models
 
 ROOT = Path(__file__).resolve().parents[2]
+HYPERFLOW = (sys.executable, "-m", "hyperflow")  # the command line (an installed script's too)
 
 
-def cli_env(**extra: str) -> dict[str, str]:
-    return dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]),
-        HYPERFLOW_TRUSTED_MODULES="tests",  # the predict pipeline lives in the test suite
-        **extra,
-    )
+def cli_env(*, trusted: str | None = "tests", **extra: str) -> dict[str, str]:
+    """The environment of a `hyperflow` process run from the repository: its sources on the
+    path and (by default) the test suite's modules trusted, since the predict pipelines of
+    the test models live there (``trusted=None``: only what hyperflow trusts itself)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "src")]), **extra)
+    if trusted is not None:
+        env["HYPERFLOW_TRUSTED_MODULES"] = trusted
+    return env
 
 
 def register_demo(folder: Path) -> None:
@@ -36,10 +39,25 @@ def register_demo(folder: Path) -> None:
     registry.set_alias("demo", "production", "0.1.0")
 
 
-class ServeProcess:
-    """A `hyperflow serve` process on a fresh loopback socket."""
+def serve_once(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`hyperflow serve ARGS` run to its end (one that is refused at the start), output kept."""
+    return subprocess.run(
+        [*HYPERFLOW, "serve", *args],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+
+class ServeProcess:
+    """A `hyperflow serve` process on a fresh loopback socket (``command``: how hyperflow
+    is started, e.g. an installed console script)."""
+
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str], *, command: Sequence[str] = HYPERFLOW
+    ) -> None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         sock.listen(256)
@@ -47,7 +65,7 @@ class ServeProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hyperflow", "serve", *args, "--fd", str(sock.fileno())],
+            [*command, "serve", *args, "--fd", str(sock.fileno())],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,

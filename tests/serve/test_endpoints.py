@@ -214,3 +214,22 @@ def test_a_moved_alias_is_served_and_other_endpoints_are_refused(
     assert refused.status_code == 409 and "other endpoints" in refused.json()["detail"]
     assert srv.client.get("/version").json()["version"] == v2
     assert v1 != v2
+
+
+def test_an_input_with_a_default_is_optional_and_documented() -> None:
+    from fastapi.testclient import TestClient
+
+    import hyperflow as hf
+    from tests.serve.greet_service import greet
+
+    with hf.start_run("greet") as run:
+        run.log_metric("ok", 1.0)
+    version = hf.registry.register("greet", run_id=run.id, predict=greet, artifacts=[]).version
+    hf.registry.set_alias("greet", "production", version)
+    with TestClient(create_app("greet@production", poll_interval_s=None)) as client:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["HelloRow"]
+        assert schema["required"] == ["name"]
+        assert schema["properties"]["punctuation"]["default"] == "!"
+        assert client.post("/hello", json={"name": "ada"}).json()["result"] == "hello ada!"
+        asked = client.post("/hello", json={"name": "ada", "punctuation": "?"})
+        assert asked.json()["result"] == "hello ada?"

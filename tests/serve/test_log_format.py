@@ -5,8 +5,6 @@ version and latency; a format that does not exist is a usage error."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 
 import hyperflow as hf
 from tests.serve.models import price_predictor
-from tests.serve.processes import ServeProcess, cli_env, register_demo
+from tests.serve.processes import ServeProcess, cli_env, register_demo, serve_once
 
 
 @pytest.mark.slow
@@ -59,14 +57,7 @@ def test_text_logs_stay_uvicorn_lines_with_a_json_access_payload(tmp_path: Path)
 
 
 def test_an_unknown_log_format_is_a_usage_error(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "hyperflow", "serve", "demo@production", "--log-format", "jsn"],
-        cwd=tmp_path,
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = serve_once(["demo@production", "--log-format", "jsn"], tmp_path)
     assert proc.returncode == 2
     assert "--log-format" in proc.stderr and "text, json" in proc.stderr
     assert "'jsn'" in proc.stderr and "did you mean 'json'" in proc.stderr

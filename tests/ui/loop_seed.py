@@ -1,17 +1,21 @@
 """Monitoring and closed-loop records of model ``demo`` for the dashboard tests: checks,
 alerts and their events through the monitoring store; traffic, a rollout, gate decisions
-and events as rows in the loop's tables (revision 0009), as their writers store them."""
+and events through the loop's stores (traffic, events, leases), as their writers store them."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-import sqlalchemy as sa
-
-from hyperflow.store import AlertEvent, CheckRecord, SQLStore, get_monitor_store, get_store
-from hyperflow.store import _loop_schema as L
+from hyperflow.store import (
+    AlertEvent,
+    CheckRecord,
+    TrafficPolicy,
+    get_event_store,
+    get_lease_store,
+    get_monitor_store,
+    get_traffic_store,
+)
 from tests.ui.project import EVIL
 
 HOUR = 3600.0
@@ -71,35 +75,26 @@ def seed_monitoring(store: Any, run_id: str, name: str = "demo") -> None:
 
 def seed_loop(store: Any, runs: dict[str, str], name: str = "demo") -> None:
     """A traffic split, a running canary rollout, two gate decisions and their events."""
-    sql = get_store(store)
-    assert isinstance(sql, SQLStore)
-    now = time.time()
-    with sql.engine.begin() as conn:
-        def event(kind: str, detail: dict[str, Any], cause: int | None = None) -> int:
-            stmt = sa.insert(L.events).values(name=name, kind=kind, at=now, cause_id=cause,
-                                              actor="agent", detail=json.dumps(detail))
-            return int(conn.execute(stmt.returning(L.events.c.id)).scalar_one())
+    chain = get_event_store(store)
 
-        alert = event("alert", {"rule": "drift", "note": EVIL})
-        retrain = event("retrain", {"mode": "refit"}, alert)
-        gate = event("gate", {"passed": True, "challenger": "0.2.0"}, retrain)
-        event("rollout.step", {"percent": 10}, gate)
-        rules = [{"rule": "metric", "passed": True, "skipped": False, "figures": {},
-                  "message": "f1 +0.02 over the champion"},
-                 {"rule": "slices", "passed": False, "skipped": True, "figures": {},
-                  "message": EVIL}]
-        for challenger, passed in (("0.2.0", True), ("0.1.9", False)):
-            conn.execute(sa.insert(L.gate_decisions).values(
-                name=name, challenger=challenger, champion="0.1.0", passed=passed,
-                rules=json.dumps(rules), runs=json.dumps({"challenger": runs["train2"]}),
-                created_at=now, event_id=gate))
-        conn.execute(sa.insert(L.traffic).values(
-            name=name, updated_at=now, cause="rollout:1", event_id=None,
-            policy=json.dumps({"weights": {"production": 90.0, "0.2.0": 10.0},
-                               "shadow": None, "sticky": "user"})))
-        state = {"mode": "canary", "phase": "running", "step": 0, "steps": [10, 50, 100],
-                 "champion_alias": "production", "champion_version": "0.1.0",
-                 "challenger_alias": "candidate", "challenger_version": "0.2.0"}
-        conn.execute(sa.insert(L.actions).values(
-            name=name, kind="rollout", status="running", state=json.dumps(state),
-            owner="agent-1", started_at=now, updated_at=now))
+    def event(kind: str, detail: dict[str, Any], cause: int | None = None) -> int:
+        return chain.add_event(name, kind, detail, cause_id=cause, actor="agent").id
+
+    alert = event("alert", {"rule": "drift", "note": EVIL})
+    retrain = event("retrain", {"mode": "refit"}, alert)
+    gate = event("gate", {"passed": True, "challenger": "0.2.0"}, retrain)
+    event("rollout.step", {"percent": 10}, gate)
+    rules = [{"rule": "metric", "passed": True, "skipped": False, "figures": {},
+              "message": "f1 +0.02 over the champion"},
+             {"rule": "slices", "passed": False, "skipped": True, "figures": {},
+              "message": EVIL}]
+    for challenger, passed in (("0.2.0", True), ("0.1.9", False)):
+        chain.add_decision(name, challenger=challenger, champion="0.1.0", passed=passed,
+                           rules=rules, runs={"challenger": runs["train2"]}, event_id=gate)
+    get_traffic_store(store).put(TrafficPolicy(
+        name, {"production": 90.0, "0.2.0": 10.0}, sticky="user", updated_at=time.time(),
+        cause="rollout:1"))
+    state = {"mode": "canary", "phase": "running", "step": 0, "steps": [10, 50, 100],
+             "champion_alias": "production", "champion_version": "0.1.0",
+             "challenger_alias": "candidate", "challenger_version": "0.2.0"}
+    get_lease_store(store).start_action(name, "rollout", state, owner="agent-1")

@@ -103,6 +103,7 @@ def test_every_page_loads_without_console_errors(
         "pareto": "/studies/ui-pareto",
         "models": "/models",
         "model": "/models/demo",
+        "card": "/models/demo/versions/0.1.0/card",
         "monitoring": "/monitoring",
         "monitor": "/monitoring/demo",
         "login": "/login",
@@ -192,13 +193,9 @@ def test_a_running_study_updates_without_reload(server: str, page: Any) -> None:
 
 
 def test_monitoring_and_a_rollout_update_without_reload(server: str, page: Any) -> None:
-    import json
-
-    import sqlalchemy as sa
     from playwright.sync_api import expect
 
-    from hyperflow.store import _loop_schema as L
-    from hyperflow.store import get_store
+    from hyperflow.store import ActionStatus, get_lease_store
     from tests.ui.loop_seed import add_check
 
     page.goto(server + "/monitoring/demo")
@@ -210,11 +207,11 @@ def test_monitoring_and_a_rollout_update_without_reload(server: str, page: Any) 
     assert page.locator("#alerts").get_by_text(EVIL).first.is_visible()
     page.goto(server + "/models/demo")
     expect(page.locator("#loop-status")).to_contain_text("updated", timeout=30_000)
-    store = get_store(None)
+    leases = get_lease_store(None)
     state = {"mode": "canary", "phase": "done", "step": 2, "steps": [10, 50, 100],
              "reason": "promoted"}
-    with store.engine.begin() as conn:  # type: ignore[attr-defined]
-        conn.execute(sa.update(L.actions).values(status="done", state=json.dumps(state)))
+    (rollout,) = leases.unfinished("demo", "rollout")
+    leases.finish_action(rollout.id, ActionStatus.DONE, state)
     expect(page.locator("#loop-status")).to_have_text("finished", timeout=30_000)
     assert "promoted" in page.locator("#rollouts-table").inner_text()
     assert page.hf_errors == []

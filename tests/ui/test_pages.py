@@ -163,3 +163,14 @@ def test_errors_are_dashboard_pages_with_the_message_escaped(client: Any) -> Non
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
     assert "<img src=x" not in missing.text and "&lt;img src=x" in missing.text
     assert "Content-Security-Policy" in missing.headers
+
+
+def test_each_version_links_its_model_card_kept_current(client: Any) -> None:
+    page = client.get("/models/demo").text
+    assert 'href="/models/demo/versions/0.1.0/card"' in page
+    hf.registry.describe("demo:0.1.0", intended_use=EVIL, limitations="daily data only")
+    card = client.get("/models/demo/versions/0.1.0/card")
+    assert card.status_code == 200 and "Content-Security-Policy" in card.headers
+    assert "Model card: demo:0.1.0" in card.text and "daily data only" in card.text
+    assert EVIL not in card.text and "&lt;script&gt;" in card.text
+    assert client.get("/models/demo/versions/9.9.9/card").status_code == 404

@@ -36,7 +36,7 @@ def test_history_draws_every_completed_trial_and_the_best_so_far() -> None:
         got = [float(v) for v in best.group(1).split()]
         values = [float(t["value"]) for t in ts[:30]]  # type: ignore[arg-type]
         assert got == [pick(values[: i + 1]) for i in range(30)]
-        assert "1 trial(s) failed or pruned" in svg
+        assert "1 trial(s) failed or without a value" in svg
 
 
 def test_importance_ranks_the_parameter_that_drives_the_value() -> None:
@@ -103,3 +103,50 @@ def test_plots_say_what_is_missing() -> None:
         plot_history([{"value": None, "state": "FAIL"}])
     with pytest.raises(hf.VizError, match="'minimize' or 'maximize'"):
         plot_history(trials(), direction="down")
+
+
+def _with_pruned() -> list[dict[str, object]]:
+    ts = trials(12)
+    ts += [
+        {"number": 13, "value": 0.5, "params": {"x": 2.5, "kind": "a"}, "state": "PRUNED"},
+        {"number": 14, "value": -9.0, "params": {"x": -2.0, "kind": "d"}, "state": "PRUNED"},
+        {"number": 15, "value": None, "params": {"x": 0.1}, "state": "PRUNED"},  # no report
+    ]
+    return ts
+
+
+def test_history_draws_pruned_trials_grey_apart_from_the_best() -> None:
+    svg = plot_history(_with_pruned(), direction="minimize").svg
+    marks = re.findall(r'<circle class="hf-pruned"[^>]*data-number="(\d+)"[^>]*>', svg)
+    assert marks == ["13", "14"]  # the one without a reported value has no mark
+    assert re.search(r'class="hf-pruned"[^>]*fill="none" stroke="#a3a3a3"', svg)
+    best = re.search(r'class="hf-best"[^>]*data-values="([^"]*)"', svg)
+    assert best is not None and min(float(v) for v in best.group(1).split()) > -9.0
+    assert svg.count('class="hf-trial"') == 12
+    assert "2 pruned · 2 trial(s) failed or without a value" in svg
+    assert 'class="hf-legend"' in svg and "pruned (last reported value)" in svg
+    assert 'class="hf-legend"' not in plot_history(trials(12)).svg  # no pruned: no legend
+
+
+def test_parallel_and_importance_show_pruned_trials_apart() -> None:
+    ts = _with_pruned()
+    svg = plot_parallel(ts).svg
+    assert svg.count('class="hf-line"') == 12
+    lines = re.findall(r'<polyline class="hf-pruned"[^>]*stroke-dasharray="4 3"', svg)
+    assert len(lines) == 2 and "pruned (last reported value)" in svg
+    assert svg.index('class="hf-pruned"') < svg.index('class="hf-line"')  # drawn beneath
+    imp = plot_importance(ts).svg
+    assert "over 12 complete trial(s); 2 pruned trial(s) not counted" in imp
+    assert param_importance(ts) == param_importance(trials(12))  # pruned ones not counted
+
+
+def test_a_study_with_a_pruner_plots_its_pruned_trials() -> None:
+    from tests.optimize import pipelines as pl
+
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
+    study = pl.epochs_pipeline.optimize(
+        objective="score", n_trials=10, seed=1, pruner=pruner, track=False
+    )
+    n_pruned = sum(t.state == "pruned" for t in study.trials)
+    assert n_pruned > 0
+    assert study.plot_history().svg.count('class="hf-pruned"') == n_pruned

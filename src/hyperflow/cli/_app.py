@@ -149,12 +149,17 @@ def optimize(
         int | None, typer.Option("--jobs", "-j", help="Trials in parallel (processes).")
     ] = None,
     study: Annotated[str | None, typer.Option(help="Study name (durable, resumable).")] = None,
+    pruner: Annotated[
+        str | None,
+        typer.Option(help="Stop unpromising trials: median, hyperband, successive_halving."),
+    ] = None,
     input_: InputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the pipeline's space for the config that optimizes the objective.
 
-    On an existing study (--study), --trials N runs N more trials.
+    On an existing study (--study), --trials N runs N more trials. With --pruner, nodes
+    that call hf.report are stopped early when unpromising; the summary counts them.
     """
     given = parse_assignments(input_, "--input")
     project = _project()
@@ -173,6 +178,7 @@ def optimize(
         study=name,
         metrics=project.metrics,
         keep=project.artifacts_out if project.predict else (),
+        pruner=pruner or opts.get("pruner"),
     )
     emit(_summary(study_obj, before), as_json=as_json, title=f"study {study_obj.name}")
 

@@ -17,6 +17,19 @@ __all__ = ["GITHUB_WORKFLOW", "GITLAB_CI", "write_ci"]
 GITHUB_WORKFLOW = ".github/workflows/hyperflow.yml"
 GITLAB_CI = ".gitlab-ci.yml"
 
+# The first steps of every GitHub job (checkout, Python, the install step's name), and the
+# team's store that the gate and the bundle read; written into _GITHUB where it says so.
+_GITHUB_SETUP = """    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+          cache: pip
+      - name: Install the project"""
+_GITHUB_TEAM_STORE = """    env:
+      HYPERFLOW_STORE: ${{ secrets.HYPERFLOW_STORE }}
+      HYPERFLOW_ARTIFACTS: ${{ secrets.HYPERFLOW_ARTIFACTS }}"""
+
 _GITHUB = """# Written by `hyperflow init`: tests and behavioural suites on every push and pull
 # request, a retrain through the gate (dry run) on pull requests, the bundle on tags.
 # The gate and the bundle read the team's store: set the repository secrets
@@ -36,13 +49,7 @@ jobs:
   test:
     name: tests and behavioural suites
     runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-          cache: pip
-      - name: Install the project
+@@SETUP@@
         run: python -m pip install -e . pytest
       - name: Tests
         run: python -m pytest -q tests --ignore=tests/behaviour
@@ -54,16 +61,8 @@ jobs:
     if: github.event_name == 'pull_request'
     needs: test
     runs-on: ubuntu-latest
-    env:
-      HYPERFLOW_STORE: ${{ secrets.HYPERFLOW_STORE }}
-      HYPERFLOW_ARTIFACTS: ${{ secrets.HYPERFLOW_ARTIFACTS }}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-          cache: pip
-      - name: Install the project
+@@TEAM_STORE@@
+@@SETUP@@
         run: python -m pip install -e .
       - name: Retrain and compare with production (registers nothing)
         run: hyperflow retrain @@NAME@@ --dry-run
@@ -73,16 +72,8 @@ jobs:
     if: startsWith(github.ref, 'refs/tags/')
     needs: test
     runs-on: ubuntu-latest
-    env:
-      HYPERFLOW_STORE: ${{ secrets.HYPERFLOW_STORE }}
-      HYPERFLOW_ARTIFACTS: ${{ secrets.HYPERFLOW_ARTIFACTS }}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-          cache: pip
-      - name: Install the project
+@@TEAM_STORE@@
+@@SETUP@@
         run: python -m pip install -e .
       - name: Build the bundle (Dockerfile, requirements, Kubernetes manifests)
         run: hyperflow build @@NAME@@@production --out build/@@NAME@@
@@ -90,7 +81,7 @@ jobs:
         with:
           name: @@NAME@@-bundle
           path: build/@@NAME@@
-"""
+""".replace("@@SETUP@@", _GITHUB_SETUP).replace("@@TEAM_STORE@@", _GITHUB_TEAM_STORE)
 
 _GITLAB = """# Written by `hyperflow init`: tests and behavioural suites on every pipeline, a
 # retrain through the gate (dry run) on merge requests, the deployable bundle on tags.

@@ -14,7 +14,7 @@ Keys (all optional)::
     artifacts = ".hyperflow/artifacts"
 
     [tool.hyperflow.inputs]                        # default inputs of the train pipeline
-    [tool.hyperflow.optimize]                      # trials, sampler, seed, n_jobs, study
+    [tool.hyperflow.optimize]                      # trials, sampler, seed, n_jobs, study, pruner
     reference = "train_rows"                       # run output profiled for drift on register
     [tool.hyperflow.monitor]                       # windows, schedule, channels (hf.monitor)
     [[tool.hyperflow.alerts]]                      # alert rules (hf.monitor)
@@ -108,6 +108,7 @@ _OPTIMIZE: dict[str, str] = {
     "seed": _INT,
     "n_jobs": _INT,
     "study": _STR,
+    "pruner": _STR,
 }
 _TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean"}
 

@@ -20,7 +20,7 @@ from hyperflow.core import Pipeline
 from hyperflow.optimize._fidelity import Fidelity, fidelity_pruner
 from hyperflow.optimize._loop import Search, run_search
 from hyperflow.optimize._objective import Objective
-from hyperflow.optimize._pool import TrialProgress, cpus, process_pool
+from hyperflow.optimize._pool import TrialProgress, cpus
 from hyperflow.optimize._recover import recover_abandoned
 from hyperflow.optimize._report import ReportService, build_pruner
 from hyperflow.optimize._sampler import build_sampler, open_storage
@@ -28,6 +28,7 @@ from hyperflow.optimize._stop import StopSpec, StopTracker, StopWhen
 from hyperflow.optimize._study import Study
 from hyperflow.optimize._trial import CacheSpec, TrackSpec, TrialSpec
 from hyperflow.optimize._warm import WarmStart, enqueue_warm, warm_configs
+from hyperflow.optimize._workers import acquire_pool, release_pool
 
 if TYPE_CHECKING:
     import optuna
@@ -76,8 +77,10 @@ def optimize(
         seed: seeds the sampler: same seed, sampler and data give the same configs.
         n_jobs: trials at once in a process pool; each process gets
             ``cores // n_jobs`` BLAS / OpenMP threads unless ``OMP_NUM_THREADS`` or
-            the like is set. With ``executor``: trials kept in flight on it
-            (default: this machine's cores).
+            the like is set. The processes stay warm for the next search with the same
+            ``n_jobs`` (``HYPERFLOW_POOL_IDLE_S``, default 300 s; ``0``: no warm
+            workers). With ``executor``: trials kept in flight on it (default: this
+            machine's cores).
         executor: any ``concurrent.futures.Executor`` (a Dask client's too).
         study: a name makes the study durable in the store's database and resumable.
         storage: an Optuna storage or URL (default: the hyperflow store's database).
@@ -133,7 +136,7 @@ def optimize(
     ostudy = _open_study(name, storage_obj, sampler_obj, pruner_obj, goal)
     enqueue_warm(ostudy, warm, fixed_cfg)
     result = _prepared_study(ostudy, sampler_obj, goal, pipeline, enqueue, fixed_cfg)
-    own_pool = process_pool(n_jobs) if executor is None and n_jobs > 1 else None
+    own_pool = acquire_pool(n_jobs, pipeline) if executor is None and n_jobs > 1 else None
     pool = executor or own_pool
     base = TrialSpec(
         pipeline=pipeline,
@@ -165,16 +168,18 @@ def optimize(
 
 def _run(search: Search, own_pool: Executor | None, *, with_reports: bool) -> None:
     """Run the search (worker reports served when a pruner reads them); record why it
-    ended; shut down what it started."""
+    ended; hand its pool back warm when every trial ended (else shut it down)."""
     search.reports = ReportService() if with_reports else None
+    clean = False
     try:
         search.study.stop_reason = run_search(search)
+        clean = True
         search.ostudy.set_user_attr("hf_stop_reason", search.study.stop_reason)
     finally:
         if search.reports is not None:
             search.reports.close()
         if own_pool is not None:
-            own_pool.shutdown(wait=True, cancel_futures=True)
+            release_pool(own_pool, clean=clean)
 
 
 def _rules(stop_when: StopSpec, goal: Objective) -> StopWhen | None:

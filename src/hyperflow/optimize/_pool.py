@@ -1,4 +1,10 @@
-"""The trial process pool (``n_jobs=``), and a progress bar for the search loop."""
+"""The trial process pool (``n_jobs=``), and a progress bar for the search loop.
+
+Spawned trial processes pay their start-up once (the interpreter, hyperflow, the
+pipeline's modules and what its nodes import, e.g. scikit-learn: seconds on a loaded
+machine), so the pool outlives an ``optimize()`` call: the next call with the same
+``n_jobs`` finds its workers warm (see :mod:`hyperflow.optimize._workers`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-__all__ = ["TrialProgress", "cpus", "process_pool"]
+__all__ = ["TrialProgress", "cpus", "process_pool", "threads_per_worker"]
 
 # what BLAS / OpenMP libraries read for their thread count when they load
 _THREAD_VARS = (
@@ -45,6 +51,11 @@ def _limit_native_threads(n: int) -> None:
     threadpool_limits(limits=n)  # libraries already loaded (numpy's, by the user's main module)
 
 
+def threads_per_worker(n_jobs: int) -> int:
+    """BLAS / OpenMP threads each of ``n_jobs`` trial processes may use."""
+    return max(1, cpus() // n_jobs)
+
+
 def process_pool(n_jobs: int) -> Executor:
     """``n_jobs`` spawned trial processes sharing the cores' BLAS / OpenMP threads."""
     import multiprocessing
@@ -54,7 +65,7 @@ def process_pool(n_jobs: int) -> Executor:
         n_jobs,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_limit_native_threads,
-        initargs=(max(1, cpus() // n_jobs),),
+        initargs=(threads_per_worker(n_jobs),),
     )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "ReportService",
     "Reporter",
     "build_pruner",
+    "pruned_error",
     "report",
     "reporting",
 ]
@@ -70,9 +71,19 @@ def report(value: float, step: int) -> None:
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise OptimizeError(f"hf.report step must be an int >= 0, got {step!r}")
     if reporter(number, step):
-        import optuna
+        raise pruned_error(f"pruned at step {step} (reported {number:.6g})", number, step)
 
-        raise optuna.TrialPruned(f"pruned at step {step} (reported {number:.6g})")
+
+def pruned_error(message: str, value: float, step: int) -> optuna.TrialPruned:
+    """Optuna's ``TrialPruned`` carrying the last report, which the trial's tracked run
+    keeps (it ends ``pruned`` with ``metrics.report`` = ``value`` at ``step``)."""
+    import optuna
+
+    from hyperflow.tracking._pruned import PRUNED_REPORT_ATTR
+
+    exc = optuna.TrialPruned(message)
+    setattr(exc, PRUNED_REPORT_ATTR, (step, value))
+    return exc
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from hyperflow.core import Pipeline
 from hyperflow.engine import single_flight
 from hyperflow.optimize._fidelity import Fidelity
 from hyperflow.optimize._objective import Expression
-from hyperflow.optimize._report import Reporter, reporting
+from hyperflow.optimize._report import Reporter, pruned_error, reporting
 
 if TYPE_CHECKING:
     from hyperflow.engine import Cache
@@ -130,9 +130,7 @@ def _report_rung(spec: TrialSpec, metrics: Mapping[str, float], step: int) -> No
         return
     value = spec.rung_value(metrics)
     if spec.reporter(value, step):
-        from optuna import TrialPruned
-
-        raise TrialPruned(f"pruned at fidelity {step} (objective {value:.6g})")
+        raise pruned_error(f"pruned at fidelity {step} (objective {value:.6g})", value, step)
 
 
 def run_trial(spec: TrialSpec) -> TrialOutcome:

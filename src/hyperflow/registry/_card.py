@@ -4,7 +4,8 @@ After Mitchell et al., "Model Cards for Model Reporting" (2019) and the Hugging
 Face model card: intended use and limitations (written by people, see
 ``hf.registry.describe``), training data lineage, config, metrics (with
 confidence intervals where recorded), behavioural-suite and fairness results,
-aliases and their history, and the environment. Nothing is invented: a section
+aliases and their history, drift checks and alerts since deployment (read from the
+monitoring store), and the environment. Nothing is invented: a section
 with nothing recorded says so, and how to record it.
 
 The card is built as plain :class:`Section` data first and rendered second, so
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hyperflow._errors import RegistryError
+from hyperflow.registry._card_data import DATA_NOTE_KEY, DATA_SUMMARY_KEY
+from hyperflow.registry._card_monitor import monitoring_section
 from hyperflow.registry._common import StoreArg, catalog_of
 from hyperflow.registry._governance import audit_store_of
 from hyperflow.registry._render import render_html, render_markdown
@@ -80,20 +83,37 @@ def _documentation(docs: dict[str, str], ref: str) -> list[Section]:
     ]
 
 
+def _span(entry: dict[str, Any]) -> str:
+    if not entry.get("date_min"):
+        return "no datetime column"
+    return f"{entry['date_min']} to {entry['date_max']} ({entry['date_column']})"
+
+
 def _data(mv: ModelVersion) -> Section:
+    """The data the run consumed: summaries (rows, dates) and the inputs' fingerprints."""
     lin = mv.lineage
     section = Section("Training data")
-    data = lin.get("data") or {}
-    if data:
-        section.paragraphs.append("Inputs of the training run, by content fingerprint:")
-        section.tables.append(_kv(data, "input", "fingerprint"))
-    else:
+    summary: dict[str, dict[str, Any]] = dict(lin.get(DATA_SUMMARY_KEY) or {})
+    inputs: dict[str, str] = lin.get("data") or {}
+    rows = [
+        [name, str(e.get("source", "")), str(e.get("rows", "")), _span(e),
+         str(e.get("fingerprint", ""))]
+        for name, e in sorted(summary.items())
+    ]
+    rows += [[k, "input", "", "", str(v)] for k, v in sorted(inputs.items()) if k not in summary]
+    if not inputs:
         section.paragraphs.append("The training run recorded no input fingerprints.")
-    extra = {k: lin[k] for k in ("row_counts", "date_ranges") if lin.get(k)}
-    if extra:
-        section.tables.append(_kv(extra, "what"))
+    if summary:
+        section.paragraphs.append(
+            "The data the run consumed: its inputs, and the outputs of the nodes the "
+            "registered artifacts depend on (DataFrames and arrays, with their rows)."
+        )
     else:
         section.paragraphs.append("Row counts and date ranges were not recorded.")
+    if lin.get(DATA_NOTE_KEY):
+        section.paragraphs.append(f"Note: {lin[DATA_NOTE_KEY]}.")
+    if rows:
+        section.tables.append((["data", "from", "rows", "date range", "fingerprint"], rows))
     return section
 
 
@@ -104,17 +124,37 @@ def _config(mv: ModelVersion) -> Section:
     return Section("Config", tables=[_kv(config, "key")])
 
 
+_BOUNDS = (("_ci_low", "_ci_high"), (".ci_low", ".ci_high"), ("_low", "_high"))
+_SPREAD = ".std"
+
+
+def _interval(metrics: dict[str, float], key: str) -> str:
+    for low, high in _BOUNDS:
+        lo, hi = metrics.get(key + low), metrics.get(key + high)
+        if lo is not None and hi is not None:
+            return f"[{_text(lo)}, {_text(hi)}]"
+    if key + _SPREAD in metrics:
+        return f"± {_text(metrics[key + _SPREAD])} (std across folds)"
+    return "not recorded"
+
+
 def _metrics(mv: ModelVersion) -> Section:
-    """Metrics; ``<k>_ci_low``/``<k>_ci_high`` (or ``.ci_low``) metrics become an interval."""
+    """Metrics, each with its interval: ``<k>_ci_low``/``<k>_ci_high`` (or ``.ci_low``,
+    ``_low``/``_high``) bound it; ``<k>.std`` (``hf.folds``) gives the spread over folds."""
     metrics = dict(mv.metrics)
-    rows = []
-    for key in sorted(metrics):
-        if any(key.endswith(s) for s in ("_ci_low", "_ci_high", ".ci_low", ".ci_high")):
-            continue
-        lo = metrics.get(f"{key}_ci_low", metrics.get(f"{key}.ci_low"))
-        hi = metrics.get(f"{key}_ci_high", metrics.get(f"{key}.ci_high"))
-        ci = f"[{_text(lo)}, {_text(hi)}]" if lo is not None and hi is not None else "not recorded"
-        rows.append([key, _text(metrics[key]), ci])
+    bound = {
+        key + s
+        for key in metrics
+        for pair in _BOUNDS
+        if all(key + p in metrics for p in pair)
+        for s in pair
+    }
+    bound |= {key + _SPREAD for key in metrics}
+    rows = [
+        [key, _text(metrics[key]), _interval(metrics, key)]
+        for key in sorted(metrics)
+        if key not in bound
+    ]
     if not rows:
         return Section("Metrics", ["The training run logged no metrics."])
     return Section("Metrics", tables=[(["metric", "value", "95% interval"], rows)])
@@ -212,16 +252,6 @@ def _environment(mv: ModelVersion) -> Section:
     return section
 
 
-def _monitoring() -> Section:
-    return Section(
-        "Drift and alerts",
-        [
-            "Monitoring data is not yet available in the card: hf.monitor keeps no history "
-            "of checks and alerts in the store yet."
-        ],
-    )
-
-
 def card_sections(ref: str, *, store: StoreArg = None) -> tuple[str, list[Section]]:
     """The card of ``ref`` as a title and its sections (what :func:`card` renders)."""
     from hyperflow.registry._api import get
@@ -240,7 +270,7 @@ def card_sections(ref: str, *, store: StoreArg = None) -> tuple[str, list[Sectio
         _suites(catalog.suite_results(mv.name, mv.version)),
         _fairness(audit.fairness_results(mv.name, mv.version)),
         _aliases(catalog, mv, {a for a in known if a}),
-        _monitoring(),
+        monitoring_section(store, catalog, mv, {a for a in known if a}),
         _environment(mv),
     ]
     return f"Model card: {mv.ref}", sections

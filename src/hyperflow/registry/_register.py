@@ -9,6 +9,7 @@ from typing import Any
 from hyperflow._errors import RegistryError
 from hyperflow._refs import find_ref, import_ref
 from hyperflow.core import Pipeline, Service
+from hyperflow.registry._card_data import data_lineage, find_train
 from hyperflow.registry._common import (
     StoreArg,
     check_name,
@@ -158,7 +159,10 @@ def register(
         bump: ``major``, ``minor`` or ``patch`` over the newest version; or give ``version``.
         train, inputs: to recompute artifacts the run did not store (at its recorded config);
             a ``RecomputedArtifactWarning`` says so, and the version's lineage lists them
-            under ``recomputed_artifacts``.
+            under ``recomputed_artifacts``. They also give the training data summarized in
+            the lineage (``data_summary``: fingerprint, rows, date range of each DataFrame
+            or array the artifacts came from; cache reads when the run was cached). Without
+            ``train``, the pipeline named like the run's in the predict pipeline's module.
         intended_use, limitations: user-written documentation shown in the model card
             (change it later with ``hf.registry.describe``).
         reason: why, for the audit log (which records every registration).
@@ -189,6 +193,7 @@ def register(
     lineage["predict"] = {"ref": ref, "code_version": code}
     if isinstance(pipeline, Service):
         lineage["predict"]["endpoints"] = list(pipeline.endpoints)
+    lineage.update(data_lineage(run, train or find_train(run, ref), inputs, list(artifacts)))
     key = signing_key()
     if key is not None:
         lineage[SIGNATURE_KEY] = sign_manifest(key, name, ref, code, bound)

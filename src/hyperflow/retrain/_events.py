@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import fields
 from typing import Any
 
 from hyperflow._errors import RetrainError
@@ -41,8 +41,7 @@ EVENT_KINDS: tuple[str, ...] = (
 EventStoreArg = EventStore | MetadataStore | str | None
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(EventRecord):
     """One thing that happened to a model, and (``cause_id``) which event caused it.
 
     Attributes:
@@ -53,25 +52,10 @@ class Event:
         detail: a JSON object with the particulars (figures, versions, run ids).
     """
 
-    id: int
-    name: str
-    kind: str
-    at: float
-    cause_id: int | None
-    actor: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
-
 
 def _event(record: EventRecord) -> Event:
-    return Event(
-        id=record.id,
-        name=record.name,
-        kind=record.kind,
-        at=record.at,
-        cause_id=record.cause_id,
-        actor=record.actor,
-        detail=dict(record.detail),
-    )
+    values = {f.name: getattr(record, f.name) for f in fields(EventRecord)}
+    return Event(**{**values, "detail": dict(record.detail)})
 
 
 def record_event(

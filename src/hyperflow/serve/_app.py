@@ -18,7 +18,7 @@ from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._cache import ResponseCache, ServedCache, get_response_cache
-from hyperflow.serve._schema import build_models
+from hyperflow.serve._schema import build_models, input_defaults
 from hyperflow.serve._service import Service, freeze_heap, resolve_source, thaw_heap
 from hyperflow.serve._writer import DEFAULT_LOG_QUEUE_SIZE, LogWriter
 from hyperflow.store import PredictionLog, get_prediction_log
@@ -124,22 +124,6 @@ def _lifespan(
     return lifespan
 
 
-def _input_defaults(predictor: Predictor) -> dict[str, Any]:
-    """Row fields the pipeline has defaults for (plain-field rows only)."""
-    schema, pipeline = predictor.schema, predictor.pipeline
-    if schema.row_type is not None or schema.row_input is not None:
-        return {}
-    out: dict[str, Any] = {}
-    for key in schema.fields:
-        if key in pipeline.optional_inputs:
-            for node in pipeline.nodes.values():
-                defaults = getattr(node, "defaults", {})
-                if key in defaults:
-                    out[key] = defaults[key]
-                    break
-    return out
-
-
 def _context(
     service: Service,
     log: PredictionLog,
@@ -155,7 +139,7 @@ def _context(
 
     first = service.predictor
     models = build_models(
-        first.schema, first.name, defaults=_input_defaults(first), max_batch_rows=max_batch_rows
+        first.schema, first.name, defaults=input_defaults(first), max_batch_rows=max_batch_rows
     )
     rate_limit, burst = rate
     return ServeContext(

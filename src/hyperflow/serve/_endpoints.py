@@ -32,7 +32,7 @@ from hyperflow.serve._guards import IssuedIds, RateLimiter, new_request_id
 from hyperflow.serve._metrics import ServeMetrics
 from hyperflow.serve._peers import ReloadBroadcast
 from hyperflow.serve._routes import _is_input_problem, _unprocessable, json_response
-from hyperflow.serve._schema import ApiModels, InvalidBody, build_models
+from hyperflow.serve._schema import ApiModels, InvalidBody, build_models, input_defaults
 from hyperflow.serve._service import freeze_heap, thaw_heap
 from hyperflow.serve._uploads import UploadedFile, file_fields, log_row, multipart_body, read_form
 from hyperflow.serve._writer import LogWriter
@@ -187,7 +187,7 @@ def _camel(name: str) -> str:
 def _endpoint(name: str, p: Predictor, batching: Batching) -> Endpoint:
     from pydantic import create_model
 
-    models = build_models(p.schema, name)
+    models = build_models(p.schema, name, defaults=input_defaults(p))
     out = models.output_type
     response: Any = create_model(
         f"{_camel(name)}Response", request_id=(str, ...), service=(str, ...),

@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from hyperflow._errors import ServeError
-from hyperflow.registry import RowSchema
+from hyperflow.registry import Predictor, RowSchema
 
-__all__ = ["MAX_ERRORS", "ApiModels", "InvalidBody", "TooManyRows", "build_models"]
+__all__ = [
+    "MAX_ERRORS",
+    "ApiModels",
+    "InvalidBody",
+    "TooManyRows",
+    "build_models",
+    "input_defaults",
+]
 
 MAX_ERRORS = 20
 """Validation errors reported per response at most (the count says how many there were)."""
@@ -104,6 +111,22 @@ def _json_type(tp: Any, what: str) -> Any:
             f"models) ({type(exc).__name__}: {exc})"
         ) from None
     return tp
+
+
+def input_defaults(predictor: Predictor) -> dict[str, Any]:
+    """Row fields the pipeline has defaults for (plain-field rows only)."""
+    schema, pipeline = predictor.schema, predictor.pipeline
+    if schema.row_type is not None or schema.row_input is not None:
+        return {}
+    out: dict[str, Any] = {}
+    for key in schema.fields:
+        if key in pipeline.optional_inputs:
+            for node in pipeline.nodes.values():
+                defaults = getattr(node, "defaults", {})
+                if key in defaults:
+                    out[key] = defaults[key]
+                    break
+    return out
 
 
 def _row_fields(schema: RowSchema, defaults: dict[str, Any]) -> dict[str, Any]:

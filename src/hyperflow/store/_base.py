@@ -30,11 +30,16 @@ __all__ = [
 ]
 
 class RunStatus(StrEnum):
-    """Where a run stands (a ``str``: ``RunStatus.FINISHED == "finished"``)."""
+    """Where a run stands (a ``str``: ``RunStatus.FINISHED == "finished"``).
+
+    ``pruned``: a search's pruner stopped the run early (a trial of ``optimize``), on
+    purpose; its metrics hold the last value it reported.
+    """
 
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+    PRUNED = "pruned"
 
     @classmethod
     def check(cls, value: RunStatus | str) -> RunStatus:

@@ -256,15 +256,8 @@ class _Obj:
 
 def get_event_store(store: Any = None) -> EventStore:
     """The event store of ``store`` (``None``: the project's metadata store, or a URL)."""
-    from hyperflow.store._factory import get_store
-    from hyperflow.store._sql import SQLStore
+    from hyperflow.store._factory import sql_store
 
     if isinstance(store, EventStore):
         return store
-    resolved = get_store(store)
-    if not isinstance(resolved, SQLStore):
-        raise StoreError(
-            f"events need a SQL metadata store, got {type(resolved).__name__}; "
-            "pass a sqlite:// or postgresql:// URL"
-        )
-    return SQLEventStore(resolved)
+    return SQLEventStore(sql_store(store, "events need"))

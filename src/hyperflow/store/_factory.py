@@ -15,7 +15,7 @@ from hyperflow.store._base import ArtifactStore, MetadataStore
 from hyperflow.store._project import resolve_artifact_root, resolve_store_url
 from hyperflow.store._sql import SQLStore
 
-__all__ = ["get_artifact_store", "get_store"]
+__all__ = ["get_artifact_store", "get_store", "sql_store"]
 
 _lock = threading.Lock()
 _stores: dict[tuple[int, str], MetadataStore] = {}
@@ -49,6 +49,25 @@ def get_store(store: MetadataStore | str | None = None) -> MetadataStore:
         if found is None:
             found = _stores[key] = SQLStore(url)
         return found
+
+
+def sql_store(store: MetadataStore | str | None, needs: str) -> SQLStore:
+    """The metadata store of ``store`` (``None``: the default, or a URL) as a ``SQLStore``.
+
+    Each part kept in the metadata store's tables (events, leases, monitoring, traffic,
+    service state) resolves its store here; ``needs`` names it in the error, e.g.
+    ``"leases need"``.
+
+    Raises:
+        StoreError: the store is not a SQL one.
+    """
+    resolved = get_store(store)
+    if not isinstance(resolved, SQLStore):
+        raise StoreError(
+            f"{needs} a SQL metadata store, got {type(resolved).__name__}; "
+            "pass a sqlite:// or postgresql:// URL"
+        )
+    return resolved
 
 
 def get_artifact_store(store: ArtifactStore | str | None = None) -> ArtifactStore:

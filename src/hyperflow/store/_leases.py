@@ -309,15 +309,8 @@ class SQLLeaseStore(LeaseStore):
 def get_lease_store(store: Any = None) -> LeaseStore:
     """The lease store of ``store`` (``None``: the project's metadata store, a URL, or a
     ``LeaseStore`` as is)."""
-    from hyperflow.store._factory import get_store
-    from hyperflow.store._sql import SQLStore
+    from hyperflow.store._factory import sql_store
 
     if isinstance(store, LeaseStore):
         return store
-    resolved = get_store(store)
-    if not isinstance(resolved, SQLStore):
-        raise StoreError(
-            f"leases need a SQL metadata store, got {type(resolved).__name__}; "
-            "pass a sqlite:// or postgresql:// URL"
-        )
-    return SQLLeaseStore(resolved)
+    return SQLLeaseStore(sql_store(store, "leases need"))

@@ -11,8 +11,6 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperflow._errors import StoreError
-
 __all__ = [
     "ALERT_EVENTS",
     "AlertEvent",
@@ -154,16 +152,9 @@ class MonitorStore(abc.ABC):
 
 def get_monitor_store(store: Any = None) -> MonitorStore:
     """The monitoring store of ``store`` (``None``: the default metadata store, or a URL)."""
-    from hyperflow.store._factory import get_store
+    from hyperflow.store._factory import sql_store
     from hyperflow.store._monitor_sql import SQLMonitorStore
-    from hyperflow.store._sql import SQLStore
 
     if isinstance(store, MonitorStore):
         return store
-    resolved = get_store(store)
-    if not isinstance(resolved, SQLStore):
-        raise StoreError(
-            f"monitoring needs a SQL metadata store, got {type(resolved).__name__}; "
-            "pass a sqlite:// or postgresql:// URL"
-        )
-    return SQLMonitorStore(resolved)
+    return SQLMonitorStore(sql_store(store, "monitoring needs"))

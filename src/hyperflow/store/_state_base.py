@@ -143,16 +143,9 @@ def get_state_store(store: Any = None) -> StateStore:
         >>> [i.value for i in state.items("docs", "files", "a")]
         ['chunk']
     """
-    from hyperflow.store._factory import get_store
-    from hyperflow.store._sql import SQLStore
+    from hyperflow.store._factory import sql_store
     from hyperflow.store._state_sql import SQLStateStore
 
     if isinstance(store, StateStore):
         return store
-    resolved = get_store(store)
-    if not isinstance(resolved, SQLStore):
-        raise StoreError(
-            f"service state needs a SQL metadata store, got {type(resolved).__name__}; "
-            "pass a sqlite:// or postgresql:// URL"
-        )
-    return SQLStateStore(resolved)
+    return SQLStateStore(sql_store(store, "service state needs"))

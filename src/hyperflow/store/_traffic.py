@@ -158,15 +158,8 @@ def get_traffic_store(store: Any = None) -> TrafficStore:
         >>> s.get("m").weights
         {'production': 90.0, 'candidate': 10.0}
     """
-    from hyperflow.store._factory import get_store
-    from hyperflow.store._sql import SQLStore
+    from hyperflow.store._factory import sql_store
 
     if isinstance(store, TrafficStore):
         return store
-    resolved = get_store(store)
-    if not isinstance(resolved, SQLStore):
-        raise StoreError(
-            f"traffic policies need a SQL metadata store, got {type(resolved).__name__}; "
-            "pass a sqlite:// or postgresql:// URL"
-        )
-    return resolved.traffic_store()
+    return sql_store(store, "traffic policies need").traffic_store()

@@ -330,7 +330,10 @@ def moto_s3() -> Iterator[dict[str, Any]]:
         fs = s3fs.S3FileSystem(
             key="testing", secret="testing", client_kwargs={"endpoint_url": endpoint}
         )
-        bucket = "hyperflow-test"
+        # moto keeps its buckets per process, not per server: a fresh name per server
+        from hyperflow._ids import random_id
+
+        bucket = f"hyperflow-test-{random_id()[:12]}"
         fs.mkdir(bucket)
         yield {**opts, "bucket": bucket}
     finally:

@@ -32,10 +32,12 @@ from hyperflow.store import (
     type_name,
 )
 from hyperflow.tracking._lineage import environment, git_state
+from hyperflow.tracking._pruned import pruned_by
 
 __all__ = ["ActiveRun", "active_run", "new_run_id", "start_run"]
 
 HOST = socket.gethostname()
+_END_STATUSES = ("finished", "failed", "pruned")
 _current: contextvars.ContextVar[ActiveRun | None] = contextvars.ContextVar(
     "hyperflow_active_run", default=None
 )
@@ -158,11 +160,16 @@ class ActiveRun:
         error: BaseException | str | None = None,
         failed_node: str | None = None,
     ) -> None:
-        """Close the run as ``finished`` or ``failed`` (idempotent)."""
+        """Close the run as ``finished``, ``failed`` or ``pruned`` (idempotent).
+
+        ``pruned``: a search's pruner stopped it early (see ``hf.report``).
+        """
         if self.status != "running":
             return
-        if status not in ("finished", "failed"):
-            raise TrackingError(f"a run ends 'finished' or 'failed', not {status!r}")
+        if status not in _END_STATUSES:
+            raise TrackingError(
+                f"a run ends {', '.join(map(repr, _END_STATUSES))}, not {status!r}"
+            )
         _HEART.discard(self)
         for callback in self.on_beat:
             callback()
@@ -198,6 +205,8 @@ class ActiveRun:
             self._token = None
         if exc is None:
             self.end("finished")
+        elif pruned_by(exc) is not None:  # a pruner stopped it: not a failure
+            self.end("pruned", error=pruned_by(exc))
         else:
             self.end("failed", error=exc, failed_node=getattr(exc, "node", None))
 

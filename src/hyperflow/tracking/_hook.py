@@ -15,10 +15,23 @@ from hyperflow.store import (
     get_store,
 )
 from hyperflow.tracking._active import ActiveRun, open_run
+from hyperflow.tracking._pruned import PRUNED_METRIC, PRUNED_REPORT_ATTR, pruned_by
 
 __all__ = ["TrackingHook"]
 
 log = logging.getLogger("hyperflow.tracking")
+
+
+def _end_pruned(run: ActiveRun, pruning: BaseException) -> None:
+    """End ``run`` as ``pruned``, logging its last reported value (when one is known)."""
+    report = getattr(pruning, PRUNED_REPORT_ATTR, None)
+    try:
+        if report is not None:
+            step, value = report
+            run.log_metrics({PRUNED_METRIC: float(value)}, step=int(step))
+            run.set_tags({"hyperflow.pruned_step": step})
+    finally:
+        run.end("pruned", error=pruning)
 
 
 def _seed(config: Mapping[str, Any], inputs: Mapping[str, Any]) -> Any:
@@ -139,8 +152,11 @@ class TrackingHook:
         except Exception as exc:  # never lose the run's end because an output failed
             log.warning("run %s: could not record outputs: %s", run_id, exc)
         finally:
+            pruning = pruned_by(error)
             if error is None:
                 run.end("finished")
+            elif pruning is not None:
+                _end_pruned(run, pruning)
             else:
                 run.end("failed", error=error, failed_node=getattr(result, "failed_node", None))
             with self._lock:

@@ -20,6 +20,7 @@ from hyperflow.ui._pages import pages_of, security_headers
 __all__ = [
     "LOOP_EVERY_MS",
     "archive",
+    "card_page",
     "model_context",
     "model_loop",
     "model_page",
@@ -90,6 +91,21 @@ def model_loop(request: Request, name: str) -> HTMLResponse:
     return HTMLResponse(html, headers=security_headers())
 
 
+def card_page(request: Request, name: str, version: str) -> HTMLResponse:
+    """A version's model card (``hf.registry.card``) inside the dashboard, current at
+    every load: documentation, data, metrics, suites, fairness, aliases, monitoring."""
+    from hyperflow.registry._card import card_sections
+
+    pages = pages_of(request)
+    ref = f"{name}:{version}"
+    try:
+        title, sections = card_sections(ref, store=pages.store)
+    except RegistryError as exc:
+        raise HTTPException(404, str(exc)) from None
+    ctx = {"title": title, "name": name, "ref": ref, "card_sections": sections}
+    return pages.render(request, "card.html", ctx)
+
+
 async def _act(request: Request, name: str, action: str) -> Response:
     pages = pages_of(request)
     form = await form_of(request)
@@ -130,6 +146,8 @@ def router() -> APIRouter:
     r = APIRouter()
     r.add_api_route("/models", models_page, methods=["GET"], response_class=HTMLResponse)
     r.add_api_route("/models/{name}", model_page, methods=["GET"], response_class=HTMLResponse)
+    r.add_api_route("/models/{name}/versions/{version}/card", card_page, methods=["GET"],
+                    response_class=HTMLResponse)
     r.add_api_route("/models/{name}/loop", model_loop, methods=["GET"],
                     response_class=HTMLResponse)
     for action in (promote, rollback, archive):

@@ -2,7 +2,10 @@
 
 Each returns a ``Figure`` (pure SVG, no scripts, no CDN). ``trials`` is any
 iterable of dicts, ``hf.viz.Trial`` or Optuna ``FrozenTrial`` objects with
-``number``, ``value``, ``params`` and ``state``.
+``number``, ``value``, ``params`` and ``state``. Trials in state ``PRUNED`` that
+carry a value (their last reported one) are drawn apart: grey hollow marks in the
+history, grey dashed lines in parallel coordinates, with a legend; they never count
+as the best and never feed the importance.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from typing import Any
 from hyperflow._errors import VizError
 from hyperflow.viz._figure import Figure
 from hyperflow.viz._text import FONT_FAMILY, escape, fmt, shorten, text_width
-from hyperflow.viz._trials import Trial, as_trials, completed, param_importance
+from hyperflow.viz._trials import Trial, as_trials, completed, param_importance, pruned
 
 __all__ = ["nice_ticks", "plot_history", "plot_importance", "plot_parallel"]
 
 W, H = 640.0, 360.0
 INK, GRID, DOT, BEST = "#0f172a", "#e2e8f0", "#64748b", "#ea580c"
+PRUNED = "#a3a3a3"  # pruned trials: grey, hollow / dashed, never the best
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -102,6 +106,8 @@ def plot_history(
 ) -> Figure:
     """Objective value per trial, with the best value so far as a step line.
 
+    Pruned trials with a last reported value are grey hollow marks (``hf-pruned``).
+
     Example:
         >>> import hyperflow as hf
         >>> fig = hf.viz.plot_history([{"value": v} for v in (3.0, 1.0, 2.0)])
@@ -112,15 +118,42 @@ def plot_history(
     every = as_trials(trials)
     done = completed(every)
     _need(done, len(every), "plot_history")
-    values = [t.value for t in done if t.value is not None]
-    numbers = [t.number for t in done]
+    cut = pruned(every)
+    values = [t.value for t in done + cut if t.value is not None]
+    numbers = [t.number for t in done + cut]
     left, right, top, bottom = 64.0, W - 24, 48.0, H - 48
     xs = _Scale(min(numbers), max(numbers), left, right)
     ys = _Scale(min(values), max(values), bottom, top)
     parts = [_grid(xs, ys, left, right, top, bottom, "trial", "value")]
+    parts += [_pruned_mark(t, xs(t.number), ys(t.value or 0.0)) for t in cut]
+    best_values, steps, marks = _best_line(done, xs, ys, maximize)
+    parts += marks
+    pts = " ".join(f"{fmt(x)},{fmt(y)}" for x, y in steps)
+    parts.append(
+        f'<polyline class="hf-best" points="{pts}" fill="none" stroke="{BEST}" stroke-width="2" '
+        f'data-values="{" ".join(repr(b) for b in best_values)}"/>'
+    )
+    failed = len(every) - len(done) - len(cut)
+    note = f"best {_num(best_values[-1])} ({direction})"
+    note += f" · {len(cut)} pruned" if cut else ""
+    note += f" · {failed} trial(s) failed or without a value" if failed else ""
+    parts.append(
+        f'<text x="{fmt(right)}" y="24" font-size="11" text-anchor="end" fill="{BEST}">'
+        f"{escape(note)}</text>"
+    )
+    if cut:
+        parts.append(_legend(right, H - 10, "pruned (last reported value)", "mark"))
+    return _svg(title, "".join(parts))
+
+
+def _best_line(
+    done: list[Trial], xs: _Scale, ys: _Scale, maximize: bool
+) -> tuple[list[float], list[tuple[float, float]], list[str]]:
+    """Best-so-far values, the step line's points, and the complete trials' marks."""
     best: float | None = None
     steps: list[tuple[float, float]] = []
     best_values: list[float] = []
+    marks = []
     for t in done:
         v = t.value
         assert v is not None
@@ -131,25 +164,36 @@ def plot_history(
         if steps:
             steps.append((x, steps[-1][1]))
         steps.append((x, y))
-        parts.append(
+        marks.append(
             f'<circle class="hf-trial" cx="{fmt(x)}" cy="{fmt(ys(v))}" r="3.5" fill="{DOT}" '
             f'fill-opacity="0.75" data-number="{t.number}" data-value="{v!r}">'
             f"<title>trial {t.number}: {escape(_num(v))}</title></circle>"
         )
-    pts = " ".join(f"{fmt(x)},{fmt(y)}" for x, y in steps)
-    parts.append(
-        f'<polyline class="hf-best" points="{pts}" fill="none" stroke="{BEST}" stroke-width="2" '
-        f'data-values="{" ".join(repr(b) for b in best_values)}"/>'
+    return best_values, steps, marks
+
+
+def _pruned_mark(t: Trial, x: float, y: float) -> str:
+    return (
+        f'<circle class="hf-pruned" cx="{fmt(x)}" cy="{fmt(y)}" r="3.5" fill="none" '
+        f'stroke="{PRUNED}" stroke-width="1.5" data-number="{t.number}" data-value="{t.value!r}">'
+        f"<title>trial {t.number}: pruned at {escape(_num(t.value or 0.0))}</title></circle>"
     )
-    skipped = len(every) - len(done)
-    note = f"best {_num(best_values[-1])} ({direction})" + (
-        f" · {skipped} trial(s) failed or pruned" if skipped else ""
+
+
+def _legend(right: float, y: float, label: str, kind: str) -> str:
+    """One legend entry, right-aligned at ``right``: a hollow mark or a dashed line."""
+    x = right - text_width(label, 11) - 8
+    symbol = (
+        f'<circle cx="{fmt(x - 8)}" cy="{fmt(y - 4)}" r="3.5" fill="none" stroke="{PRUNED}" '
+        'stroke-width="1.5"/>'
+        if kind == "mark"
+        else f'<line x1="{fmt(x - 24)}" x2="{fmt(x - 4)}" y1="{fmt(y - 4)}" y2="{fmt(y - 4)}" '
+        f'stroke="{PRUNED}" stroke-width="1.5" stroke-dasharray="4 3"/>'
     )
-    parts.append(
-        f'<text x="{fmt(right)}" y="24" font-size="11" text-anchor="end" fill="{BEST}">'
-        f"{escape(note)}</text>"
+    return (
+        f'<g class="hf-legend">{symbol}<text x="{fmt(right)}" y="{fmt(y)}" font-size="11" '
+        f'text-anchor="end" fill="{DOT}">{escape(label)}</text></g>'
     )
-    return _svg(title, "".join(parts))
 
 
 def _grid(
@@ -192,6 +236,7 @@ def plot_importance(trials: Iterable[Any], *, title: str = "Parameter importance
     every = as_trials(trials)
     _need(completed(every), len(every), "plot_importance")
     imp = param_importance(every)
+    cut = pruned(every)
     if not imp:
         raise VizError("plot_importance needs trials with params, but no trial has any")
     label_w = min(200.0, max(text_width(p, 12) for p in imp) + 16)
@@ -210,6 +255,13 @@ def plot_importance(trials: Iterable[Any], *, title: str = "Parameter importance
             f'<text x="{fmt(left + w + 6)}" y="{fmt(y + 15)}" font-size="11" fill="{DOT}">'
             f"{share:.0%}</text>"
         )
+    n_done = len(completed(every))
+    note = f"over {n_done} complete trial(s)"
+    note += f"; {len(cut)} pruned trial(s) not counted" if cut else ""
+    parts.append(
+        f'<text class="hf-note" x="{fmt(W - 16)}" y="24" font-size="11" text-anchor="end" '
+        f'fill="{PRUNED if cut else DOT}" data-pruned="{len(cut)}">{escape(note)}</text>'
+    )
     return _svg(title, "".join(parts), W, max(height, 120.0))
 
 
@@ -262,8 +314,12 @@ def plot_parallel(
         known = sorted({p for t in done for p in t.params})
         raise VizError(f"plot_parallel: no trial has parameter(s) {unknown}; known: {known}")
     axes = [*names, "value"]
-    scales, parts = _parallel_axes(done, axes)
-    lines = _parallel_lines(done, axes, scales, maximize)
+    cut = pruned(every)
+    scales, parts = _parallel_axes(done + cut, axes)
+    lines = [_pruned_line(t, axes, scales) for t in cut]  # beneath the complete ones
+    lines += _parallel_lines(done, axes, scales, maximize)
+    if cut:
+        parts.append(_legend(_PARALLEL[1], H - 8, "pruned (last reported value)", "line"))
     return _svg(title, "".join(lines) + "".join(parts))
 
 
@@ -310,6 +366,25 @@ def _parallel_axes(
     return scales, parts
 
 
+def _points(t: Trial, axes: list[str], scales: list[Callable[[Any], float]]) -> str:
+    pts = []
+    for i, name in enumerate(axes):
+        v = t.value if name == "value" else t.params.get(name)
+        if v is None:
+            continue
+        pts.append(f"{fmt(_axis_x(i, len(axes)))},{fmt(scales[i](v))}")
+    return " ".join(pts)
+
+
+def _pruned_line(t: Trial, axes: list[str], scales: list[Callable[[Any], float]]) -> str:
+    return (
+        f'<polyline class="hf-pruned" points="{_points(t, axes, scales)}" fill="none" '
+        f'stroke="{PRUNED}" stroke-width="1" stroke-dasharray="4 3" stroke-opacity="0.8" '
+        f'data-number="{t.number}" data-value="{t.value!r}"><title>trial {t.number}: pruned at '
+        f"{escape(_num(t.value or 0.0))}</title></polyline>"
+    )
+
+
 def _parallel_lines(
     done: list[Trial], axes: list[str], scales: list[Callable[[Any], float]], maximize: bool
 ) -> list[str]:
@@ -324,18 +399,13 @@ def _parallel_lines(
     best = max(done, key=lambda t: goodness(t.value if t.value is not None else lo))
     lines = []
     for t in sorted(done, key=lambda t: (t is best, goodness(t.value or 0.0))):
-        pts = []
-        for i, name in enumerate(axes):
-            v = t.value if name == "value" else t.params.get(name)
-            if v is None:
-                continue
-            pts.append(f"{fmt(_axis_x(i, len(axes)))},{fmt(scales[i](v))}")
         g = goodness(t.value if t.value is not None else lo)
         shade = round(220 - 190 * g)
         color = BEST if t is best else f"rgb({shade},{shade + 20 if shade < 235 else 255},255)"
         width = 2.5 if t is best else 1.2
         lines.append(
-            f'<polyline class="hf-line" points="{" ".join(pts)}" fill="none" stroke="{color}" '
+            f'<polyline class="hf-line" points="{_points(t, axes, scales)}" fill="none" '
+            f'stroke="{color}" '
             f'stroke-width="{width}" stroke-opacity="0.85" data-number="{t.number}" '
             f'data-value="{t.value!r}"><title>trial {t.number}: {escape(_num(t.value or 0.0))}'
             f"</title></polyline>"

@@ -9,7 +9,7 @@ from typing import Any
 
 from hyperflow._errors import VizError
 
-__all__ = ["Trial", "as_trials", "completed", "param_importance"]
+__all__ = ["Trial", "as_trials", "completed", "param_importance", "pruned"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,15 @@ def completed(trials: list[Trial]) -> list[Trial]:
         t
         for t in trials
         if t.state.upper() == "COMPLETE" and t.value is not None and math.isfinite(t.value)
+    ]
+
+
+def pruned(trials: list[Trial]) -> list[Trial]:
+    """Trials a pruner stopped that carry a finite value (their last reported one)."""
+    return [
+        t
+        for t in trials
+        if t.state.upper() == "PRUNED" and t.value is not None and math.isfinite(t.value)
     ]
 
 
