@@ -1,11 +1,13 @@
 """Serving throughput: a hand-written FastAPI app vs hyperflow serving the same model.
 
 Run: ``python benchmarks/bench_serve.py [--duration 10] [--rounds 2] [--log-check 60]
-[--skip-minilm]`` (needs Debian's ``wrk`` and the ``bench`` extra for MiniLM).
+[--skip-minilm] [--skip-granian]`` (needs Debian's ``wrk``, the ``bench`` extra for
+MiniLM and the ``granian`` extra for the Granian column).
 
-Each server is one uvicorn worker in its own process on 127.0.0.1, measured
-alone by ``wrk -t2 -c32`` (raw and hyperflow alternate round by round; the
-median round counts). Targets:
+Each server is one worker in its own process on 127.0.0.1 (uvicorn; for the
+LogisticRegression also hyperflow on Granian, ``serve --server granian``), measured
+alone by ``wrk -t2 -c32`` (the servers alternate round by round; the median round
+counts; the load average is printed since the machine may be shared). Targets:
 
 * LogisticRegression (seattle-weather): hyperflow with metrics and the
   prediction log on ≥ 0.9× raw req/s, p99 ≤ 1.2× raw;
@@ -64,29 +66,30 @@ def lua_script(bodies: list[str]) -> str:
     return str(path)
 
 
+def _command(server: str, target: str, port: int) -> list[str]:
+    if server == "granian":  # as `hyperflow serve --server granian` runs it
+        return [
+            str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-ws",
+            "--log-level", "warning", target,
+        ]
+    return [
+        sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", "1",
+    ]
+
+
 class Server:
-    """``uvicorn benchmarks._serve_apps:<factory> --factory`` in a subprocess."""
+    """``uvicorn benchmarks._serve_apps:<factory> --factory`` (or Granian's) in a subprocess;
+    a factory written ``granian/<name>`` runs on Granian."""
 
     def __init__(self, factory: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        server, _, factory = factory.rpartition("/")
+        target = factory if ":" in factory else f"benchmarks._serve_apps:{factory}"
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                factory if ":" in factory else f"benchmarks._serve_apps:{factory}",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--workers",
-                "1",
-            ],
+            _command(server or "uvicorn", target, self.port),
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", **(env or {})},
         )
@@ -160,11 +163,18 @@ def measure(
 
 
 def compare(
-    name: str, raw: str, hyper: str, script: str, seconds: float, rounds: int, connections: int = 32
+    name: str,
+    raw: str,
+    hyper: str,
+    script: str,
+    seconds: float,
+    rounds: int,
+    connections: int = 32,
+    others: tuple[str, ...] = (),
 ) -> tuple[dict[str, float], dict[str, float]]:
-    runs: dict[str, list[dict[str, float]]] = {raw: [], hyper: []}
+    runs: dict[str, list[dict[str, float]]] = {f: [] for f in (raw, hyper, *others)}
     for _ in range(rounds):
-        for factory in (raw, hyper):
+        for factory in runs:
             runs[factory].append(measure(factory, script, seconds, connections))
     for f, rs in runs.items():
         if any(x["non2xx"] or x["errors"] for x in rs):
@@ -175,16 +185,19 @@ def compare(
     }
     r, h = med[raw], med[hyper]
     print(f"\n== {name}: wrk -t2 -c{connections}, {rounds} x {seconds:.0f} s each, median ==")
-    for label, m, rs in (("raw FastAPI", r, runs[raw]), ("hyperflow", h, runs[hyper])):
-        per_round = ", ".join(f"{x['rps']:.0f}" for x in rs)
+    labels = {raw: "raw FastAPI", hyper: "hyperflow", **{o: f"hf {o.split('/')[0]}" for o in others}}
+    for f, label in labels.items():
+        m, per_round = med[f], ", ".join(f"{x['rps']:.0f}" for x in runs[f])
         print(
             f"{label:12s} {m['rps']:8.0f} req/s  p50 {m['p50']:7.2f} ms  p99 {m['p99']:7.2f} ms"
             f"   (rounds: {per_round} req/s)"
         )
-    print(
-        f"ratio hyperflow/raw: throughput {h['rps'] / r['rps']:.2f}x, "
-        f"p99 {h['p99'] / r['p99']:.2f}x"
-    )
+    for f in (hyper, *others):
+        print(
+            f"ratio {labels[f]}/raw: throughput {med[f]['rps'] / r['rps']:.2f}x, "
+            f"p99 {med[f]['p99'] / r['p99']:.2f}x"
+        )
+    print("load average (1, 5, 15 min) after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     return r, h
 
 
@@ -220,11 +233,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--log-check", type=float, default=60.0, help="seconds; 0 skips")
     ap.add_argument("--skip-minilm", action="store_true")
     ap.add_argument("--skip-logreg", action="store_true")
+    ap.add_argument("--skip-granian", action="store_true")
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("bench_serve needs wrk: apt-get install -y wrk")
     sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
-    print(f"{os.cpu_count()} CPUs; servers: one uvicorn worker each; loopback only")
+    print(f"{os.cpu_count()} CPUs; servers: one worker each; loopback only")
+    print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
+    granian = not args.skip_granian and shutil.which("granian", path=str(Path(sys.executable).parent))
     if not args.skip_logreg:
         compare(
             "LogisticRegression",
@@ -233,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
             lua_script([DAY]),
             args.duration,
             args.rounds,
+            others=("granian/hf_logreg",) if granian else (),
         )
     if args.log_check:
         log_check(lua_script([DAY]), args.log_check)

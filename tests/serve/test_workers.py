@@ -167,3 +167,36 @@ def test_workers_stop_and_flush_their_log_when_the_supervisor_is_killed(tmp_path
         if server.proc.poll() is None:
             server.proc.kill()
     assert set(hf.predictions.search("demo")["request_id"]) == set(ids)  # flushed on the way out
+
+
+@pytest.mark.slow
+def test_an_admin_reload_answered_by_one_worker_reaches_every_worker(tmp_path: Path) -> None:
+    register_demo(tmp_path)
+    args = ["demo@production", "--workers", "2", "--poll", "0", "--log-format", "json"]
+    server = ServeProcess(args, tmp_path, cli_env(HYPERFLOW_ADMIN_TOKEN="s3cret"))
+    try:
+        server.wait_for('"event": "start"')
+        _wait(lambda: len(_versions_by_pid(server.url)) == 2, "both workers report a model")
+        registry.set_alias("demo", "production", "0.2.0")
+        time.sleep(1.0)  # no polling (--poll 0): nothing moves until someone asks
+        assert set(_versions_by_pid(server.url).values()) == {"0.1.0"}
+        r = httpx.post(
+            server.url + "/admin/reload",
+            headers={"authorization": "Bearer s3cret", "connection": "close"},
+            timeout=30,
+        )
+        assert r.status_code == 200 and r.json()["version"] == "0.2.0", r.text
+        _wait(
+            lambda: set(_versions_by_pid(server.url).values()) == {"0.2.0"},
+            "the reload one worker answered reached the other",
+            timeout=5,
+        )
+        for _ in range(10):  # fresh connections, whichever worker takes them
+            r = httpx.post(
+                server.url + "/predict", json={"x": 1.0, "group": "a"},
+                headers={"connection": "close"}, timeout=10,
+            )
+            assert r.json()["version"] == "0.2.0"
+    finally:
+        code = server.stop()
+    assert code == 0, "\n".join(server.lines)

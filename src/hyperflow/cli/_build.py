@@ -20,12 +20,16 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Replace a non-empty --out folder.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Worker processes the image and the Deployment run."),
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a self-contained bundle (artifacts, requirements, Dockerfile, Kubernetes)."""
     from hyperflow import deploy
 
-    bundle = deploy.build(ref, out, force=force)
+    bundle = deploy.build(ref, out, force=force, workers=workers)
     emit(
         {
             "path": str(bundle.path),

@@ -93,6 +93,9 @@ def serve(
             "'redis://HOST:PORT/DB' (shared)."
         ),
     ] = None,
+    server: Annotated[
+        str, typer.Option(help="ASGI server: 'uvicorn' or 'granian' (pip install granian).")
+    ] = "uvicorn",
 ) -> None:
     """Serve a registered model over HTTP (Ctrl-C stops and flushes the prediction log).
 
@@ -109,6 +112,8 @@ def serve(
         check_log_format(log_format)
     except ServeError as exc:
         usage_error(str(exc), "--log-format")
+    if server not in ("uvicorn", "granian"):
+        usage_error(f"unknown server {server!r}: use 'uvicorn' or 'granian'", "--server")
     given = {
         "cache": cache,
         "sockets": None if fd is None else [socket.socket(fileno=fd)],
@@ -117,5 +122,5 @@ def serve(
         "max_wait_ms": max_wait_ms,
     }
     options: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
-    options.update(access_log=access_log, workers=workers, log_format=log_format)
+    options.update(access_log=access_log, workers=workers, log_format=log_format, server=server)
     run_server(ref, host=host, port=port, log_level=log_level, **options)

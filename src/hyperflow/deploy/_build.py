@@ -189,9 +189,10 @@ def _assemble(
     ref: str,
     mv: ModelVersion,
     stores: tuple[MetadataStore | str | None, ArtifactStore | str | None],
+    workers: int = 1,
 ) -> tuple[dict[str, Any], list[str], list[str]]:
     manifest = _write_artifacts(tmp, mv, stores[1])
-    info = _info(mv, ref, manifest)
+    info = {**_info(mv, ref, manifest), "workers": workers}
     (tmp / BUNDLE_FILE).write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
     trace = trace_imports(tmp)
     modules = _copy_code(tmp, trace)
@@ -212,6 +213,7 @@ def build(
     force: bool = False,
     store: MetadataStore | str | None = None,
     artifact_store: ArtifactStore | str | None = None,
+    workers: int = 1,
 ) -> Bundle:
     """Write a self-contained bundle for ``ref`` (``"name@alias"`` or ``"name:1.2.0"``).
 
@@ -219,7 +221,10 @@ def build(
     pipeline's modules, a pinned ``requirements.txt`` (what the predict pipeline
     imports, plus hyperflow's ``serve`` extra), a ``Dockerfile``, Kubernetes
     manifests with a ``kustomization.yaml``, a Grafana dashboard, Prometheus
-    alert rules and a README. It runs with ``uvicorn`` from its folder.
+    alert rules and a README. It runs with ``uvicorn`` from its folder; with
+    ``workers`` > 1 the Dockerfile and the Deployment run ``python
+    app/hyperflow_bundle.py --workers N`` (``serve``'s worker supervisor, metrics summed
+    over the workers) and the container's CPU limit is N.
 
     Raises:
         RegistryError: ``ref`` names no registered version (known aliases are listed).
@@ -228,6 +233,8 @@ def build(
     """
     from hyperflow import registry
 
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise DeployError(f"workers must be an integer >= 1, but got {workers!r}")
     target = Path(out).absolute()
     _check_out(target, force)
     mv = registry.get(ref, store=store)
@@ -235,7 +242,7 @@ def build(
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
-        _, requirements, modules = _assemble(tmp, ref, mv, (store, artifact_store))
+        _, requirements, modules = _assemble(tmp, ref, mv, (store, artifact_store), workers)
         if target.exists():
             old = target.with_name(f".{target.name}.old-{time.time_ns()}")
             target.rename(old)
@@ -245,4 +252,5 @@ def build(
             tmp.rename(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return Bundle(target, mv.name, mv.version, mv.run_id, requirements, modules, entry_command())
+    command = entry_command(workers=workers)
+    return Bundle(target, mv.name, mv.version, mv.run_id, requirements, modules, command)

@@ -13,8 +13,16 @@ __all__ = ["ENTRY_MODULE", "dockerfile", "dockerignore", "entry_command", "entry
 ENTRY_MODULE = "hyperflow_bundle"
 
 
-def entry_command(host: str = "0.0.0.0", port: int = PORT) -> list[str]:
-    """The command serving the bundle from its root folder (uvicorn, one worker)."""
+def entry_command(host: str = "0.0.0.0", port: int = PORT, workers: int = 1) -> list[str]:
+    """The command serving the bundle from its root folder: uvicorn for one worker, else
+    the entry module itself, which runs ``hyperflow.serve.serve(..., workers=N)`` (the
+    supervisor of ``hyperflow serve --workers N``: a private ``PROMETHEUS_MULTIPROC_DIR``
+    under ``$TMPDIR``, ``/metrics`` summed over the workers, reloads relayed to all)."""
+    if workers > 1:
+        return [
+            "python", f"app/{ENTRY_MODULE}.py", "--host", host, "--port", str(port),
+            "--workers", str(workers),
+        ]
     return [
         "uvicorn",
         "--app-dir",
@@ -29,12 +37,24 @@ def entry_command(host: str = "0.0.0.0", port: int = PORT) -> list[str]:
 
 
 def entry_module() -> str:
-    """``app/hyperflow_bundle.py``: the ASGI app of the bundle the file lies in."""
+    """``app/hyperflow_bundle.py``: the ASGI app of the bundle the file lies in (``app``,
+    loaded on first use), and ``python app/hyperflow_bundle.py --workers N`` to serve it."""
     return (
-        '"""The ASGI app of this bundle (written by `hyperflow build`)."""\n\n'
-        "from pathlib import Path\n\n"
-        "from hyperflow.deploy import bundle_app\n\n"
-        "app = bundle_app(Path(__file__).resolve().parent.parent)\n"
+        '"""The ASGI app of this bundle (written by `hyperflow build`): `uvicorn\n'
+        "hyperflow_bundle:app`, or `python app/hyperflow_bundle.py --workers N`.\"\"\"\n\n"
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from typing import Any\n\n"
+        "ROOT = Path(__file__).resolve().parent.parent\n\n\n"
+        "def __getattr__(name: str) -> Any:  # `app`: built when a server asks for it\n"
+        "    if name != \"app\":\n"
+        "        raise AttributeError(name)\n"
+        "    from hyperflow.deploy import bundle_app\n\n"
+        "    globals()[\"app\"] = app = bundle_app(ROOT)\n"
+        "    return app\n\n\n"
+        "if __name__ == \"__main__\":\n"
+        "    from hyperflow.deploy import serve_bundle\n\n"
+        "    serve_bundle(ROOT, sys.argv[1:])\n"
     )
 
 
@@ -58,7 +78,7 @@ def dockerfile(info: dict[str, Any]) -> str:
         "import sys, urllib.request; sys.exit(urllib.request.urlopen("
         f"'http://127.0.0.1:{PORT}/ready', timeout=2).status != 200)"
     )
-    cmd = entry_command()  # run from WORKDIR /srv/bundle
+    cmd = entry_command(workers=info.get("workers", 1))  # run from WORKDIR /srv/bundle
     return f"""# syntax=docker/dockerfile:1
 # Built by `hyperflow build`: docker build -t {info["name"]}:{info["version"]} .
 FROM {base} AS build
@@ -96,7 +116,7 @@ def readme(info: dict[str, Any], requirements: list[str]) -> str:
     """The bundle's README: what is inside and how to run it three ways."""
     name, version = info["name"], info["version"]
     image = f"{name}:{version}"
-    command = " ".join(entry_command("127.0.0.1"))
+    command = " ".join(entry_command("127.0.0.1", workers=info.get("workers", 1)))
     return f"""# {name} {version} — hyperflow bundle
 
 Built by `hyperflow build` from `{info["ref"]}` (run `{info.get("run_id")}`,

@@ -58,7 +58,11 @@ def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
 
 
 def _container(info: dict[str, Any], image: str) -> dict[str, Any]:
+    from hyperflow.deploy._docker import entry_command  # _docker imports PORT from here
+
+    workers = int(info.get("workers", 1))  # one CPU and 1 GiB per worker process
     return {
+        "command": entry_command(workers=workers),
         "name": "model",
         "image": image,
         "imagePullPolicy": "IfNotPresent",
@@ -69,7 +73,7 @@ def _container(info: dict[str, Any], image: str) -> dict[str, Any]:
         "startupProbe": _probe("/health", 2, 60),
         "resources": {
             "requests": {"cpu": "250m", "memory": "256Mi"},
-            "limits": {"cpu": "1", "memory": "1Gi"},
+            "limits": {"cpu": str(workers), "memory": f"{workers}Gi"},
         },
         "securityContext": {
             "runAsNonRoot": True,

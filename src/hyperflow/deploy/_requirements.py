@@ -27,6 +27,18 @@ __all__ = ["Trace", "pinned_requirements", "static_imports", "trace_imports"]
 
 _TRACE = """
 import json, sys
+importers = {}
+class Who:  # which module first imported each top-level package
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top not in importers and top not in sys.modules:
+            f = sys._getframe(1)
+            while f is not None and (f.f_code.co_filename.startswith("<frozen")
+                                     or f.f_code.co_filename.endswith("importlib/__init__.py")):
+                f = f.f_back
+            importers[top] = f.f_globals.get("__name__") or "" if f is not None else ""
+        return None
+sys.meta_path.insert(0, Who())
 from hyperflow.deploy._runtime import bundle_app
 app = bundle_app(sys.argv[1], prediction_log="sqlite:///" + sys.argv[2])
 from fastapi.testclient import TestClient
@@ -36,7 +48,7 @@ with TestClient(app) as client:
         sys.exit(f"the bundle's app did not become ready (GET /ready: {status})")
 files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
 with open(sys.argv[3], "w", encoding="utf-8") as out:
-    json.dump(files, out)
+    json.dump({"files": files, "importers": importers}, out)
 """
 
 # Always present where a bundle's image runs; never a requirement.
@@ -49,6 +61,9 @@ class Trace:
 
     local: dict[str, Path]
     packages: set[str]
+    incidental: frozenset[str] = frozenset()
+    """Packages only a third-party package imported (``import torch`` if installed, as
+    scikit-learn's estimator discovery does): not requirements unless something needs them."""
 
 
 def _environment_dirs() -> list[str]:
@@ -58,7 +73,7 @@ def _environment_dirs() -> list[str]:
     return sorted(str(Path(d).resolve()) for d in dirs)
 
 
-def _classify(files: dict[str, str | None]) -> Trace:
+def _classify(files: dict[str, str | None], importers: dict[str, str] | None = None) -> Trace:
     env = _environment_dirs()
     hyperflow_dir = str(Path(__file__).resolve().parent.parent)
     local: dict[str, Path] = {}
@@ -68,13 +83,21 @@ def _classify(files: dict[str, str | None]) -> Trace:
         top = name.split(".")[0]
         if top in stdlib or top == "hyperflow" or top.startswith("__"):
             continue
-        resolved = str(Path(file).resolve()) if file else ""
+        # a relative file is a synthetic module of its package (torch.ops says '_ops.py')
+        resolved = str(Path(file).resolve()) if file and os.path.isabs(file) else ""
         if resolved and not resolved.startswith((*env, hyperflow_dir)):
             if resolved.endswith(".py"):
                 local[name] = Path(resolved)
             continue
         packages.add(top)
-    return Trace(local, packages - {n.split(".")[0] for n in local})
+    packages -= {n.split(".")[0] for n in local}
+    local_tops = {n.split(".")[0] for n in local} | {"hyperflow", "__main__", ""}
+    incidental = {
+        top
+        for top, by in (importers or {}).items()
+        if top in packages and by.split(".")[0] not in local_tops | stdlib
+    }
+    return Trace(local, packages, frozenset(incidental))
 
 
 def trace_imports(root: Path) -> Trace:
@@ -101,8 +124,8 @@ def trace_imports(root: Path) -> Trace:
                 f"the bundle could not be loaded in a fresh interpreter: {last}; check that "
                 "the predict pipeline's module imports on its own (`python -c 'import MODULE'`)"
             )
-        files: dict[str, str | None] = json.loads(out.read_text(encoding="utf-8"))
-    return _classify(files)
+        traced = json.loads(out.read_text(encoding="utf-8"))
+    return _classify(traced["files"], traced["importers"])
 
 
 def _canonical(name: str) -> str:
@@ -198,7 +221,8 @@ def pinned_requirements(
     predict pipeline's modules import, what its artifacts are), hyperflow's ``serve``
     extra and ``extra``. A traced import outside their requirements is added too,
     unless it is only an optional dependency of them (pandas imports pyarrow when it
-    is installed, but does not need it).
+    is installed, but does not need it) or only a third-party package imported it
+    (``trace.incidental``: scikit-learn imports torch when it is installed).
     """
     from packaging.requirements import Requirement
 
@@ -212,7 +236,7 @@ def pinned_requirements(
         roots.setdefault(req.name, set()).update(req.extras)
     pins = _closure(roots)
     optional = _optional(pins)
-    for top in sorted(trace.packages):
+    for top in sorted(trace.packages - trace.incidental):
         for dist in by_module.get(top, []):
             if _canonical(dist) not in pins and _canonical(dist) not in optional:
                 roots.setdefault(dist, set())

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 
     from hyperflow.registry import Predictor
 
-__all__ = ["BUNDLE_FILE", "bundle_app", "bundle_predictor", "read_bundle"]
+__all__ = [
+    "BUNDLE_FILE",
+    "BundleSource",
+    "bundle_app",
+    "bundle_predictor",
+    "read_bundle",
+    "serve_bundle",
+]
 
 BUNDLE_FILE = "bundle.json"
 
@@ -84,6 +91,51 @@ def bundle_predictor(root: str | Path) -> Predictor:
     )
 
 
+class BundleSource:
+    """The bundle at ``root`` as a ``ModelSource`` (one fixed version; picklable, so each
+    worker of ``serve(..., workers=N)`` loads the bundle itself)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    def current(self) -> str:
+        info = read_bundle(self.root)
+        return f"bundle:{info['name']}:{info['version']}"
+
+    def load(self) -> Predictor:
+        return bundle_predictor(self.root)
+
+
+def _log_default() -> str:
+    return (
+        os.environ.get("HYPERFLOW_PREDICTION_LOG")
+        or os.environ.get("HYPERFLOW_STORE")
+        or "memory://"
+    )
+
+
+def serve_bundle(root: str | Path, argv: list[str] | None = None) -> None:
+    """Serve the bundle at ``root`` with ``hyperflow.serve.serve`` (``--host``, ``--port``,
+    ``--workers``, ``--log-format``): the entry of ``python app/hyperflow_bundle.py``."""
+    import argparse
+
+    from hyperflow.deploy._kube import PORT
+    from hyperflow.serve import serve
+
+    parser = argparse.ArgumentParser(prog="hyperflow_bundle", description=serve_bundle.__doc__)
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    source = BundleSource(root)
+    model = source if args.workers > 1 else source.load()
+    serve(
+        model, args.host, args.port, workers=args.workers, log_format=args.log_format,
+        prediction_log=_log_default(), poll_interval_s=None,
+    )
+
+
 def bundle_app(root: str | Path, **options: Any) -> FastAPI:
     """The FastAPI app serving the bundle at ``root`` (``options`` go to ``create_app``).
 
@@ -93,11 +145,6 @@ def bundle_app(root: str | Path, **options: Any) -> FastAPI:
     """
     from hyperflow.serve import create_app
 
-    log = (
-        os.environ.get("HYPERFLOW_PREDICTION_LOG")
-        or os.environ.get("HYPERFLOW_STORE")
-        or "memory://"
-    )
-    options.setdefault("prediction_log", log)
+    options.setdefault("prediction_log", _log_default())
     options.setdefault("poll_interval_s", None)  # a bundle serves one fixed version
     return create_app(bundle_predictor(root), **options)

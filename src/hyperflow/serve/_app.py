@@ -19,7 +19,7 @@ from hyperflow.registry import ModelSource, Predictor
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._cache import ResponseCache, ServedCache, get_response_cache
 from hyperflow.serve._schema import build_models, input_defaults
-from hyperflow.serve._service import Service, resolve_source
+from hyperflow.serve._service import Service, freeze_heap, resolve_source, thaw_heap
 from hyperflow.serve._writer import DEFAULT_LOG_QUEUE_SIZE, LogWriter
 from hyperflow.store import PredictionLog, get_prediction_log
 
@@ -104,10 +104,12 @@ def _lifespan(
         poller = None
         if poll_interval_s:
             poller = asyncio.get_running_loop().create_task(service.poll(poll_interval_s))
+        freeze_heap()  # no full GC over the model's heap mid-request (see freeze_heap)
         service.ready = True
         try:
             yield
         finally:
+            thaw_heap()
             service.ready = False
             if poller is not None:
                 poller.cancel()
@@ -177,6 +179,7 @@ def _add_routes(api: FastAPI, router: Any) -> None:
 
 def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAPI:
     from fastapi import FastAPI
+    from fastapi.routing import APIRoute
 
     from hyperflow.serve._asgi import ServiceGate
     from hyperflow.serve._docs import docs_router
@@ -225,7 +228,14 @@ def _build(context: ServeContext, lifespan: Any, gate: dict[str, Any]) -> FastAP
                 return getattr(route, "path", None)
         return None
 
-    api.add_middleware(ServiceGate, metrics=context.service.metrics, route_of=route_of, **gate)
+    direct = {  # no token or rate limit to check: called by the gate without the router
+        r.path: r
+        for r in routers[0].routes
+        if isinstance(r, APIRoute) and r.path == "/predict" and not r.dependencies
+    }
+    api.add_middleware(
+        ServiceGate, metrics=context.service.metrics, route_of=route_of, direct=direct, **gate
+    )
     api.state.hyperflow = context.service
     api.state.hyperflow_context = context
     return api

@@ -4,6 +4,11 @@ Kept as plain ASGI (no ``BaseHTTPMiddleware``) because it runs on every request.
 It reads the whole body before the app sees it, counting the bytes actually
 received (whatever ``Content-Length`` says), within a time limit. Tokens are not
 checked here but by the routers' dependencies, where the route is resolved.
+
+``direct`` routes (``POST /predict`` when it has no token or rate limit to check) are
+called from here without FastAPI's router and exception layers, which cost a fast
+model's request as much as the model: the endpoint takes only the ``Request``, and an
+``HTTPException`` it raises is answered by the app's own handler, as FastAPI would.
 """
 
 from __future__ import annotations
@@ -83,6 +88,8 @@ class ServiceGate:
         body_timeout_s: the whole body must arrive within this time (else 408).
         access_log: write one structured line per request to ``hyperflow.serve.access``.
         route_of: the route template a request would reach (for requests refused here).
+        direct: ``POST`` routes by path served without the router (see the module doc);
+            their endpoints take the ``Request`` alone and have no dependencies.
     """
 
     def __init__(
@@ -94,8 +101,10 @@ class ServiceGate:
         body_timeout_s: float = 30.0,
         access_log: bool = True,
         route_of: Callable[[Scope], str | None] | None = None,
+        direct: dict[str, Any] | None = None,
     ) -> None:
         self.app = app
+        self.direct = direct or {}
         self.route_of = route_of
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
@@ -116,7 +125,12 @@ class ServiceGate:
 
         try:
             body = await self._body(scope, receive)
-            await self.app(scope, body if body is not None else receive, send_status)
+            replay = body if body is not None else receive
+            route = self._direct_route(scope)
+            if route is None:
+                await self.app(scope, replay, send_status)
+            else:
+                await _call_direct(route, scope, replay, send_status)
         except _Refused as exc:
             await _reply(send_status, exc.status, exc.detail, _CLOSE)
         except _Disconnected:
@@ -124,6 +138,12 @@ class ServiceGate:
             _log.info("client %s disconnected before sending the whole body", _client(scope))
         finally:
             self._record(scope, status[0], time.perf_counter() - start)
+
+    def _direct_route(self, scope: Scope) -> Any:
+        """The route to call directly for this request, or ``None`` (through the app)."""
+        if not self.direct or scope["method"] != "POST" or scope.get("root_path"):
+            return None
+        return self.direct.get(scope["path"])
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None)
@@ -191,6 +211,21 @@ class ServiceGate:
             f"request body exceeds {self.max_body_bytes} bytes; send fewer rows per request "
             "or raise max_body_bytes"
         )
+
+
+async def _call_direct(route: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    """``route``'s endpoint for this request, as the router would call it."""
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+
+    scope["route"], scope["endpoint"] = route, route.endpoint
+    request = Request(scope, receive, send)
+    try:
+        response = await route.endpoint(request)
+    except HTTPException as exc:
+        handler = scope["app"].exception_handlers[HTTPException]
+        response = await handler(request, exc)
+    await response(scope, receive, send)
 
 
 def _client(scope: Scope) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "CallTiming",
     "Context",
     "ServeContext",
+    "context_of",
     "get_context",
     "json_body",
     "rate_limited",
@@ -88,6 +89,17 @@ async def get_context(request: Request) -> ServeContext:
 
 
 Context = Annotated[ServeContext, Depends(get_context)]
+
+
+def context_of(request: Request) -> ServeContext:
+    """``get_context`` for the prediction routes, without a dependency (FastAPI solving one
+    costs a measurable share of a fast model's request); an override of ``get_context``
+    in ``app.dependency_overrides`` is honoured as ``Depends`` would."""
+    override = request.app.dependency_overrides.get(get_context)
+    if override is not None:
+        context: ServeContext = override()
+        return context
+    return request.app.state.hyperflow_context  # type: ignore[no-any-return]
 
 
 def _check(request: Request, token: str) -> None:

@@ -30,8 +30,10 @@ from hyperflow.serve._asgi import ASGIApp, ServiceGate
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._guards import IssuedIds, RateLimiter, new_request_id
 from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._peers import ReloadBroadcast
 from hyperflow.serve._routes import _is_input_problem, _unprocessable, json_response
 from hyperflow.serve._schema import ApiModels, InvalidBody, build_models, input_defaults
+from hyperflow.serve._service import freeze_heap, thaw_heap
 from hyperflow.serve._uploads import UploadedFile, file_fields, log_row, multipart_body, read_form
 from hyperflow.serve._writer import LogWriter
 from hyperflow.store import PredictionLog
@@ -76,6 +78,7 @@ class EndpointsService:
         self.writer: LogWriter | None = None
         self.endpoints: dict[str, Endpoint] = {}
         self._lock: asyncio.Lock | None = None
+        self.broadcast: ReloadBroadcast | None = None  # with --workers (see ``_peers``)
 
     def describe(self) -> dict[str, Any]:
         from hyperflow import __version__
@@ -116,6 +119,8 @@ class EndpointsService:
             for name, ep in self.endpoints.items():
                 ep.predictor = new.endpoints[name]
             self.metrics.set_model(new.name, new.version, new.alias, new.code_version)
+            thaw_heap()  # the old version is collectable again; the new one joins the frozen
+            await asyncio.to_thread(freeze_heap)
             self.metrics.reloads.labels("ok").inc()
             _log.info("hyperflow serve: reloaded %s: %s -> %s", new.name, before, new.version)
             return True
@@ -348,10 +353,12 @@ def _lifespan(
         poller = None
         if poll_s and service.ref is not None:
             poller = asyncio.get_running_loop().create_task(service.poll(poll_s))
+        freeze_heap()  # no full GC over the models' heap mid-request (_service.freeze_heap)
         service.ready = True
         try:
             yield
         finally:
+            thaw_heap()
             service.ready = False
             if poller is not None:
                 poller.cancel()

@@ -24,6 +24,7 @@ from hyperflow.serve._context import (
     CallTiming,
     Context,
     ServeContext,
+    context_of,
     json_body,
     rate_limited,
     ready_or_503,
@@ -178,9 +179,10 @@ def _batch_values(models: ApiModels, p: Predictor, body: bytes) -> tuple[list[An
     return rows, p.predict_many(rows, validate=False)
 
 
-async def predict(request: Request, context: Context) -> Response:
+async def predict(request: Request) -> Response:
     """Predict for one row."""
     start = time.perf_counter()
+    context = context_of(request)
     body = await json_body(request)
     p = ready_or_503(context)
     traffic = context.service.traffic
@@ -402,6 +404,8 @@ async def reload(request: Request, context: Context) -> Response:
     except Exception as exc:
         detail = f"reload failed, still serving {before}: {type(exc).__name__}: {exc}"
         return json_response({"detail": detail}, 409)
+    if service.broadcast is not None:  # serve --workers: the other workers reload too
+        service.broadcast.announce(force)
     return json_response({"reloaded": changed, **service.describe()})
 
 

@@ -153,14 +153,39 @@ def banner_of(app: Any, sock: socket.socket, root_path: str) -> str:
     )
 
 
+def _spawnable(model: object) -> bool:
+    """A reference, or a source a spawned worker can receive (it pickles)."""
+    if isinstance(model, str):
+        return True
+    import pickle
+
+    try:
+        pickle.dumps(model)
+    except Exception:
+        return False
+    return True
+
+
+def _check_granian(model: object, sockets: list[socket.socket] | None) -> None:
+    """Granian's workers load the model themselves and bind the port themselves."""
+    if sockets is not None:
+        raise ServeError("server='granian' binds host:port itself; sockets (--fd) are uvicorn's")
+    if isinstance(model, Predictor) or not _spawnable(model):
+        raise ServeError(
+            "server='granian' needs the model as 'name@alias' or a picklable ModelSource "
+            f"(its workers load it), but got a {type(model).__name__}"
+        )
+
+
 def _check_workers(model: str | Predictor | ModelSource, workers: int) -> None:
     """Workers rebuild the app from ``model``: it must be a reference they can resolve."""
     if workers < 1:
         raise ServeError(f"workers must be >= 1, but got {workers}")
-    if workers > 1 and not isinstance(model, str):
+    if workers > 1 and (isinstance(model, Predictor) or not _spawnable(model)):
         raise ServeError(
-            f"workers={workers} needs the model as 'name@alias' (each worker loads it), but got "
-            f"a {type(model).__name__}; pass the reference or use workers=1"
+            f"workers={workers} needs the model as 'name@alias' or a picklable ModelSource "
+            f"(each worker loads it), but got a {type(model).__name__}; pass the reference "
+            "or use workers=1"
         )
     if workers > 1:  # an unknown model is one clear error here, not one per worker
         from hyperflow.serve._service import resolve_source
@@ -182,13 +207,15 @@ def serve(
     timeout_keep_alive: int = 5,
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
     limit_concurrency: int | None = None,
+    server: str = "uvicorn",
     **app_options: Any,
 ) -> None:
     """Serve ``model`` over HTTP until interrupted (Ctrl-C flushes the prediction log).
 
     Args:
         model: ``"name@alias"``, a ``Predictor`` or a ``ModelSource`` (with
-            ``workers > 1``: ``"name@alias"`` only, each worker loads it).
+            ``workers > 1``: ``"name@alias"`` or a picklable ``ModelSource``, such as
+            ``hyperflow.deploy.BundleSource``; each worker loads it).
         host, port: where to listen (loopback by default); a busy port raises
             ``ServeError`` naming it.
         workers: worker processes sharing the socket (see ``_workers``): ``/metrics``
@@ -200,6 +227,8 @@ def serve(
         root_path, timeout_keep_alive, header_timeout_s, limit_concurrency: as in
             :func:`build_server` (proxy prefix; idle keep-alive seconds; seconds to send
             the request headers; connections at most before 503s).
+        server: ``"uvicorn"`` or ``"granian"`` (``pip install 'hyperflow[granian]'``; it
+            binds ``host:port`` itself, so ``sockets`` cannot be given; see ``_granian``).
         **app_options: passed to :func:`create_app` (``max_batch_size``, ...).
     """
     try:
@@ -208,6 +237,15 @@ def serve(
         raise ServeError("serving needs uvicorn: pip install 'hyperflow[serve]'") from exc
     check_log_format(log_format)
     _check_workers(model, workers)
+    if server == "granian":
+        _check_granian(model, sockets)
+        from hyperflow.serve._granian import serve_granian
+
+        options = {**app_options, "access_log": access_log}
+        serve_granian(model, host, port, workers, log_level, options)
+        return
+    if server != "uvicorn":
+        raise ServeError(f"unknown server {server!r}: use 'uvicorn' or 'granian'")
     server_options = dict(
         log_level=log_level,
         log_format=log_format,

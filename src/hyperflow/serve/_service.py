@@ -4,6 +4,7 @@ the model's traffic policy (``_traffic``), refreshed by the same poll."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -11,12 +12,28 @@ from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor, StaticSource
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._metrics import ServeMetrics
+from hyperflow.serve._peers import ReloadBroadcast
 from hyperflow.serve._traffic import Traffic, traffic_for
 from hyperflow.serve._writer import LogWriter
 
-__all__ = ["Service", "resolve_source"]
+__all__ = ["Service", "freeze_heap", "resolve_source", "thaw_heap"]
 
 _log = logging.getLogger("hyperflow.serve")
+
+
+def freeze_heap() -> None:
+    """Move every live object (the model, the libraries, the app) out of the cyclic GC's
+    reach. Requests leave objects in the prediction log's queue long enough to trigger
+    collections; a full one over a loaded model's heap stalled the event loop ~140 ms
+    (a p99 spike) and takes under 1 ms once the heap is frozen. ``thaw_heap`` undoes it."""
+    gc.collect()
+    gc.freeze()
+
+
+def thaw_heap() -> None:
+    """Let the cyclic GC see the frozen objects again (the app stops, or a model was
+    replaced: the old one may be cyclic garbage now)."""
+    gc.unfreeze()
 
 
 def resolve_source(model: str | Predictor | ModelSource) -> ModelSource:
@@ -60,6 +77,8 @@ class Service:
         self.writer: LogWriter | None = None
         self.batcher: MicroBatcher | None = None
         self._reload_lock: asyncio.Lock | None = None
+        self.broadcast: ReloadBroadcast | None = None
+        """With ``--workers``: where ``/admin/reload`` tells the other workers (``_peers``)."""
         self.traffic: Traffic | None = traffic_for(source, self.metrics, lambda: self.writer)
         if self.traffic is not None:
             self._refresh_traffic()
@@ -152,6 +171,8 @@ class Service:
             self.predictor = new
             self.current_id = current
             self._announce()
+            thaw_heap()  # the old model is collectable again; the new one joins the frozen
+            await asyncio.to_thread(freeze_heap)
             self.metrics.reloads.labels("ok").inc()
             _log.info(
                 "hyperflow serve: reloaded %s: %s -> %s (%s)",

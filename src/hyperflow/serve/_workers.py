@@ -7,7 +7,8 @@ the app from the model reference and serves the shared socket; the kernel
 spreads connections between them. Every worker has its own prediction log
 writer, feedback check (through the shared log) and reload poller, so with a
 shared store (PostgreSQL) the log holds every worker's rows and a moved alias
-reaches every worker within ``poll_interval_s``.
+reaches every worker within ``poll_interval_s``; a ``POST /admin/reload`` answered by
+one worker is replayed by all the others at once (``_peers``).
 
 A worker that dies after it started is replaced (its live gauges marked dead);
 one that fails before it started stops the service. SIGINT or SIGTERM stops the
@@ -17,6 +18,7 @@ whose supervisor was killed outright (SIGKILL, OOM) stops itself the same way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
@@ -27,12 +29,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from hyperflow._errors import HyperflowError, ServeError
 from hyperflow.serve._multiproc import MULTIPROC_ENV
+from hyperflow.serve._peers import ReloadBroadcast
 
 __all__ = ["STARTUP_FAILED", "WorkerSpec", "serve_workers"]
 
@@ -62,7 +66,22 @@ def _stop_when_orphaned(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _worker_main(spec: WorkerSpec, index: int, sock: socket.socket, started: Any) -> None:
+def _following(app: Any, reloads: Any, started: Any) -> Callable[[], None]:
+    """Called on the worker's event loop once it listens: mark it started and replay the
+    reloads other workers announce (``_peers``)."""
+    service = app.state.hyperflow
+    service.broadcast = ReloadBroadcast(reloads)
+
+    def on_started() -> None:
+        started.set()
+        asyncio.get_running_loop().create_task(service.broadcast.follow(service))
+
+    return on_started
+
+
+def _worker_main(
+    spec: WorkerSpec, index: int, sock: socket.socket, started: Any, reloads: Any
+) -> None:
     """A worker's body: build the app, serve ``sock`` until told to stop (or orphaned)."""
     from hyperflow.serve._app import create_app
     from hyperflow.serve._run import banner_of, build_server
@@ -76,7 +95,8 @@ def _worker_main(spec: WorkerSpec, index: int, sock: socket.socket, started: Any
         if index == 0:
             root_path = spec.server.get("root_path", "")
             banner = f"{banner_of(app, sock, root_path)} ({spec.workers} workers)"
-        server = build_server(app, banner=banner, on_started=started.set, **spec.server)
+        on_started = _following(app, reloads, started)
+        server = build_server(app, banner=banner, on_started=on_started, **spec.server)
         server.run(sockets=[sock])
     except HyperflowError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
@@ -86,12 +106,12 @@ def _worker_main(spec: WorkerSpec, index: int, sock: socket.socket, started: Any
 
 
 class _Worker:
-    def __init__(self, spec: WorkerSpec, index: int, sock: socket.socket) -> None:
+    def __init__(self, spec: WorkerSpec, index: int, sock: socket.socket, reloads: Any) -> None:
         context = multiprocessing.get_context("spawn")
         self.started = context.Event()
         self.process: BaseProcess = context.Process(
             target=_worker_main,
-            args=(spec, index, sock, self.started),
+            args=(spec, index, sock, self.started, reloads),
             name=f"hyperflow-worker-{index}",
         )
         self.process.start()
@@ -103,6 +123,8 @@ class _Supervisor:
         self.stop = threading.Event()
         self.failed: str | None = None
         self.workers: list[_Worker] = []
+        self.reloads = multiprocessing.get_context("spawn").Value("q", 0)
+        """The reload counter every worker watches (``_peers.ReloadBroadcast``)."""
 
     def _signal(self, signum: int, frame: Any) -> None:
         self.stop.set()
@@ -110,7 +132,9 @@ class _Supervisor:
     def run(self) -> None:
         previous = {s: signal.signal(s, self._signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self.workers = [_Worker(self.spec, i, self.sock) for i in range(self.spec.workers)]
+            self.workers = [
+                _Worker(self.spec, i, self.sock, self.reloads) for i in range(self.spec.workers)
+            ]
             while not self.stop.wait(0.2):
                 self._replace_dead()
         finally:
@@ -140,7 +164,7 @@ class _Supervisor:
                 proc.exitcode,
             )
             multiprocess.mark_process_dead(proc.pid)  # type: ignore[no-untyped-call]
-            self.workers[i] = _Worker(self.spec, i, self.sock)
+            self.workers[i] = _Worker(self.spec, i, self.sock, self.reloads)
 
     def _stop_all(self) -> None:
         for worker in self.workers:

@@ -51,10 +51,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
+_ENCODER = json.JSONEncoder(default=_default, allow_nan=False, separators=(",", ":"))
+"""Made once: ``json.dumps`` with options builds an encoder per call (twice per request)."""
+
+
 def to_json(value: Any) -> str:
     """Strict JSON text for ``value``: numpy converted, NaN and infinities as ``null``."""
     try:
-        return json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
+        return _ENCODER.encode(value)
     except ValueError:
         plain = json.loads(json.dumps(value, default=_default))
         return json.dumps(_finite(plain), allow_nan=False, separators=(",", ":"))

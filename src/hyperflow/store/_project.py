@@ -7,6 +7,7 @@ The project root is the current directory or its nearest parent holding a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,18 @@ def tracking_default() -> bool:
     return os.environ.get("HYPERFLOW_TRACKING", "").strip().lower() not in _OFF
 
 
-_untracked: set[str] = set()
+_UNTRACKED_KEPT = 10_000
+_untracked: dict[str, None] = {}
+"""The latest untracked run ids, oldest first (bounded: a server runs a pipeline per request)."""
 
 
 def note_untracked(run_id: str) -> None:
-    """Remember (in this process) that the run ``run_id`` was not tracked."""
-    _untracked.add(run_id)
+    """Remember (in this process) that the run ``run_id`` was not tracked (the latest
+    ``_UNTRACKED_KEPT`` runs are kept: a long-running server makes one per request)."""
+    _untracked[run_id] = None
+    if len(_untracked) > _UNTRACKED_KEPT:
+        with contextlib.suppress(StopIteration, KeyError, RuntimeError):  # another thread won
+            del _untracked[next(iter(_untracked))]
 
 
 def untracked_hint(run_id: str) -> str:
