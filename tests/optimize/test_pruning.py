@@ -70,10 +70,12 @@ def test_reports_travel_back_from_worker_processes() -> None:
     )
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED]
     assert pruned, [t.state for t in study.trials]
+    last = {t.number: max(study.optuna.trials[t.number].intermediate_values) for t in pruned}
+    # the pruner may also stop a trial at its last report (step 9); most stop earlier
+    assert min(last.values()) < 9, last
     for t in pruned:
         frozen = study.optuna.trials[t.number]
-        assert max(frozen.intermediate_values) < 9  # stopped before its last epoch
-        assert t.value == frozen.intermediate_values[max(frozen.intermediate_values)]
+        assert t.value == frozen.intermediate_values[last[t.number]]
     for t in study.trials:
         if t.state == TrialState.COMPLETE:
             assert len(study.optuna.trials[t.number].intermediate_values) == 10
