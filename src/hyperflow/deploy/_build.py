@@ -6,12 +6,14 @@ place once complete, so a failed build never leaves a partial bundle behind.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,25 @@ def _check_out(out: Path, force: bool) -> None:
             f"{out} is not empty; choose an empty or new folder, or pass force=True "
             "(--force) to replace it"
         )
+
+
+@contextlib.contextmanager
+def staging(target: Path) -> Iterator[Path]:
+    """A temporary folder next to ``target``, renamed to ``target`` (replacing it) when the
+    block completes and removed when it raises: a bundle is never left half-written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{time.time_ns()}")
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _check_predict(mv: ModelVersion) -> None:
@@ -239,18 +260,7 @@ def build(
     _check_out(target, force)
     mv = registry.get(ref, store=store)
     _check_predict(mv)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    with staging(target) as tmp:
         _, requirements, modules = _assemble(tmp, ref, mv, (store, artifact_store), workers)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{time.time_ns()}")
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     command = entry_command(workers=workers)
     return Bundle(target, mv.name, mv.version, mv.run_id, requirements, modules, command)

@@ -23,7 +23,13 @@ from pathlib import Path
 
 from hyperflow._errors import DeployError
 
-__all__ = ["Trace", "pinned_requirements", "static_imports", "trace_imports"]
+__all__ = [
+    "Trace",
+    "extra_requirements",
+    "pinned_requirements",
+    "static_imports",
+    "trace_imports",
+]
 
 _TRACE = """
 import json, sys
@@ -140,6 +146,20 @@ def _serve_extra() -> list[str]:
     return [r for r in requires if 'extra == "serve"' in r.replace("'", '"')]
 
 
+def extra_requirements(extra: str | None) -> list[str]:
+    """hyperflow's own requirement strings: its core (``extra=None``) or one extra's."""
+    from packaging.requirements import Requirement
+
+    out = []
+    for text in metadata.requires("hyperflow") or []:
+        marker = Requirement(text).marker
+        if (marker is None) if extra is None else (
+            marker is not None and marker.evaluate({"extra": extra})
+        ):
+            out.append(text.split(";")[0].strip())
+    return out
+
+
 def _closure(roots: dict[str, set[str]]) -> dict[str, tuple[str, set[str]]]:
     """Installed distributions reachable from ``roots`` (name -> extras), with versions."""
     from packaging.requirements import Requirement
@@ -213,7 +233,11 @@ def _optional(found: dict[str, tuple[str, set[str]]]) -> set[str]:
 
 
 def pinned_requirements(
-    trace: Trace, needed: set[str], extra: list[str] | None = None
+    trace: Trace,
+    needed: set[str],
+    extra: list[str] | None = None,
+    *,
+    base: list[str] | None = None,
 ) -> list[str]:
     """``name[extras]==version`` lines of what the bundle needs, with their requirements.
 
@@ -223,6 +247,8 @@ def pinned_requirements(
     unless it is only an optional dependency of them (pandas imports pyarrow when it
     is installed, but does not need it) or only a third-party package imported it
     (``trace.incidental``: scikit-learn imports torch when it is installed).
+    ``base`` replaces the ``serve`` extra's requirements (the agent's bundle passes
+    hyperflow's core requirements and the extras it runs with).
     """
     from packaging.requirements import Requirement
 
@@ -231,7 +257,7 @@ def pinned_requirements(
     for top in sorted((needed - set(sys.stdlib_module_names)) - {"hyperflow"}):
         for dist in by_module.get(top, []):
             roots.setdefault(dist, set())
-    for text in [*_serve_extra(), *(extra or [])]:
+    for text in [*(_serve_extra() if base is None else base), *(extra or [])]:
         req = Requirement(text)
         roots.setdefault(req.name, set()).update(req.extras)
     pins = _closure(roots)
