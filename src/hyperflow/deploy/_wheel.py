@@ -14,6 +14,8 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from hyperflow._errors import DeployError
+
 __all__ = ["hyperflow_wheel"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -35,6 +37,18 @@ def _package_files(package: Path) -> list[tuple[str, bytes]]:
     return out
 
 
+def _metadata(dist: metadata.Distribution) -> str:
+    """The core metadata: ``METADATA`` of a dist-info, ``PKG-INFO`` of an egg-info (the one
+    setuptools leaves in ``src/`` on an editable install, found first on ``sys.path``)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if not text:
+        raise DeployError(
+            "the installed hyperflow has no core metadata (METADATA or PKG-INFO); "
+            "reinstall it (pip install -e .) and build again"
+        )
+    return text
+
+
 def hyperflow_wheel(folder: Path) -> Path:
     """Write ``hyperflow-VERSION-py3-none-any.whl`` into ``folder``; return its path."""
     import hyperflow
@@ -45,7 +59,7 @@ def hyperflow_wheel(folder: Path) -> Path:
     package = Path(hyperflow.__file__).resolve().parent
     files = _package_files(package)
     files += [
-        (f"{info}/METADATA", (dist.read_text("METADATA") or "").encode()),
+        (f"{info}/METADATA", _metadata(dist).encode()),
         (
             f"{info}/entry_points.txt",
             (dist.read_text("entry_points.txt") or _ENTRY_POINTS).encode(),
