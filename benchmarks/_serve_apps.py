@@ -4,8 +4,9 @@ The raw apps are what one writes by hand with FastAPI (the LogisticRegression
 route ``async def``: a sub-millisecond model is fastest on the event loop; the
 MiniLM route ``def``: a long encoder call must not block the loop); the hyperflow apps serve
 the same model code through ``hyperflow.serve.create_app`` with metrics and
-the prediction log on (``SQLPredictionLog`` on SQLite; ``BENCH_LOG_DB`` names the
-file, so the benchmark can count logged predictions after shutdown).
+the prediction log on (``SQLPredictionLog`` on SQLite, written by the server's log
+process as ``hyperflow serve`` does; ``BENCH_LOG_DB`` names the file, so the benchmark
+can count logged predictions after shutdown).
 """
 
 from __future__ import annotations

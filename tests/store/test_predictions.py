@@ -104,3 +104,25 @@ def test_get_prediction_log_resolves_and_rejects() -> None:
     assert isinstance(get_prediction_log(None), SQLPredictionLog)  # the default store
     with pytest.raises(StoreError, match="a prediction log must be None"):
         get_prediction_log(42)  # type: ignore[arg-type]
+
+
+def test_a_batch_keeps_every_field_and_its_order(log: PredictionLog) -> None:
+    """One write of many rows (one statement on SQL logs) loses no field and no row."""
+    odd = '{"text": "quote \\" backslash \\\\ é 漢字 \\n", "n": null, "big": 1e308}'
+    records = [
+        PredictionRecord(
+            f"r{i:04d}", "m", None if i % 2 else "2.0.0",
+            T0 + timedelta(microseconds=i * 1001), i / 3, odd, "null" if i % 5 else f"[{i}]",
+            None if i % 3 else "canary", 500 if i == 7 else 200,
+        )
+        for i in range(1500)
+    ]
+    log.write(records)
+    frame = log.search("m")
+    assert list(frame["request_id"]) == [r.request_id for r in records]
+    first, seventh = frame.iloc[0], frame.iloc[7]
+    assert first["inputs"] == {"text": 'quote " backslash \\ é 漢字 \n', "n": None, "big": 1e308}
+    assert first["version"] == "2.0.0" and first["arm"] == "canary" and first["output"] == [0]
+    assert seventh["version"] is None and seventh["output"] is None and seventh["status"] == 500
+    assert frame["latency_ms"].tolist() == pytest.approx([i / 3 for i in range(1500)])
+    assert (frame["timestamp"].diff().dropna() > timedelta(0)).all()

@@ -341,7 +341,9 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         metrics = service.metrics
-        writer = LogWriter(context.log, max_queue=log_queue_size, on_drop=metrics.log_dropped.inc)
+        writer = LogWriter(
+            context.log, max_queue=log_queue_size, on_drop=metrics.log_dropped.inc, process=True
+        )
         writer.start()
         service.writer = writer
         for ep in context.endpoints.values():

@@ -5,7 +5,9 @@ and no wake-up of the writer, so the writer thread takes the GIL a few times a
 second instead of once per request); JSON encoding and the log's ``write``
 happen on the writer thread, which drains the queue every ``flush_interval_s``
 (sooner when a batch is full). When the queue is full a record is dropped and
-counted rather than making the request wait.
+counted rather than making the request wait. A log kept in a database is written
+by a child process instead (``process=True``, as the server does; see
+``_log_process``): the thread then only pickles each batch and sends it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from hyperflow.serve._log_process import LogProcess
 from hyperflow.store import FeedbackRecord, PredictionLog, PredictionRecord
 
 __all__ = ["DEFAULT_LOG_BATCH_SIZE", "DEFAULT_LOG_QUEUE_SIZE", "LogWriter", "to_json"]
@@ -73,6 +76,9 @@ class LogWriter:
         batch_size: records written per ``log.write`` call at most.
         flush_interval_s: longest time a record waits before its batch is written.
         on_drop: called with the number of records dropped (for metrics).
+        process: write a log kept in a database from a child process (``LogProcess``),
+            so the server's event loop does not wait for the GIL at each database call;
+            other logs are written by the thread either way.
     """
 
     def __init__(
@@ -83,13 +89,16 @@ class LogWriter:
         batch_size: int = DEFAULT_LOG_BATCH_SIZE,
         flush_interval_s: float = 0.2,
         on_drop: Callable[[int], None] | None = None,
+        process: bool = False,
     ) -> None:
         self.log = log
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.dropped = 0
-        self.written = 0
-        self.failed = 0
+        self._written = 0
+        self._failed = 0
+        self._process = process
+        self._child: LogProcess | None = None
         self._on_drop = on_drop
         self.max_queue = max_queue
         self._items: deque[tuple[Any, ...]] = deque()
@@ -98,6 +107,8 @@ class LogWriter:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        if self._process and self._child is None and LogProcess.suits(self.log):
+            self._child = LogProcess(self.log)
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._loop, name="hyperflow-prediction-log", daemon=True
@@ -106,7 +117,21 @@ class LogWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._items)
+        """Predictions and feedback queued, and predictions the writer process holds."""
+        child = self._child
+        return len(self._items) + (child.in_flight if child is not None else 0)
+
+    @property
+    def written(self) -> int:
+        """Predictions written so far (by this thread and the writer process)."""
+        child = self._child
+        return self._written + (child.written if child is not None else 0)
+
+    @property
+    def failed(self) -> int:
+        """Records that could not be encoded or written (lost)."""
+        child = self._child
+        return self._failed + (child.failed if child is not None else 0)
 
     def submit(
         self,
@@ -149,6 +174,8 @@ class LogWriter:
         self._wake.set()
         self._thread.join(timeout_s)
         self._thread = None
+        if self._child is not None:
+            self._child.close(timeout_s)
 
     def _drain_all(self) -> None:
         items = self._items
@@ -156,7 +183,9 @@ class LogWriter:
             batch: list[Any] = []
             while items and len(batch) < self.batch_size:
                 batch.append(items.popleft())
-            self._write(batch)
+            child = self._child
+            if child is None or not child.send(batch):
+                self.write_items(batch)
 
     def _loop(self) -> None:
         while True:
@@ -167,7 +196,8 @@ class LogWriter:
             if stop:
                 return
 
-    def _write(self, items: list[Any]) -> None:
+    def write_items(self, items: list[Any]) -> None:
+        """Encode and write queued items on the calling thread (the writer process's loop)."""
         if not items:
             return
         preds: list[PredictionRecord] = []
@@ -196,13 +226,13 @@ class LogWriter:
                     )
             except Exception:  # a value that cannot be encoded must not stop the log
                 _log.exception("prediction log: cannot encode a record; dropped")
-                self.failed += 1
+                self._failed += 1
         try:
             if preds:
                 self.log.write(preds)
-                self.written += len(preds)
+                self._written += len(preds)
             if feedback:
                 self.log.write_feedback(feedback)
         except Exception:
-            self.failed += len(preds) + len(feedback)
+            self._failed += len(preds) + len(feedback)
             _log.exception("prediction log: writing %d records failed; they are lost", len(preds))

@@ -247,27 +247,32 @@ class SQLPredictionLog(PredictionLog):
     def __repr__(self) -> str:
         return f"SQLPredictionLog({self.store.url!r})"
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled as its URL (password included): the serving process hands the log to
+        the process that writes it (``hyperflow.serve``), which opens its own engine."""
+        return (SQLPredictionLog, (self.store.sqlalchemy_url,))
+
     def write(self, records: Sequence[PredictionRecord]) -> None:
         from hyperflow.store import _schema as S
+        from hyperflow.store._bulk import insert_rows
 
-        if not records:
-            return
         rows = [
-            {
-                "request_id": r.request_id,
-                "model": r.model,
-                "version": r.version,
-                "timestamp": r.timestamp.timestamp(),
-                "latency_ms": r.latency_ms,
-                "inputs": r.inputs,
-                "output": r.output,
-                "arm": r.arm,
-                "status": r.status,
-            }
+            (
+                r.request_id,
+                r.model,
+                r.version,
+                r.timestamp.timestamp(),
+                r.latency_ms,
+                r.inputs,
+                r.output,
+                r.arm,
+                r.status,
+            )
             for r in records
         ]
-        with self.store.transaction() as conn:
-            conn.execute(S.predictions.insert(), rows)
+        if rows:
+            with self.store.transaction() as conn:
+                insert_rows(conn, S.predictions, rows)
 
     def logged_at(self, request_id: str) -> datetime | None:
         from hyperflow.store import _schema as S
