@@ -162,6 +162,54 @@ def bench_workers(folder: Path, env: dict[str, str], store_url: str, s: float, n
     )
 
 
+class RawWorkers(Served):
+    """The peer: the hand-written ``async def`` FastAPI app under ``uvicorn --workers N``."""
+
+    def __init__(self, workers: int, env: dict[str, str]) -> None:  # pylint: disable=super-init-not-called
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [
+            sys.executable, "-m", "uvicorn", "benchmarks._serve_apps:raw_logreg", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
+            "--log-level", "warning", "--no-access-log",
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/docs", timeout=5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"uvicorn --workers {workers} did not start") from None
+                time.sleep(0.3)
+        time.sleep(3.0)  # every worker has fitted its model (the warm-up round follows)
+
+    def served_2xx(self) -> float:
+        return 0.0
+
+
+def bench_raw_workers(env: dict[str, str], s: float, n: int) -> float:
+    """The same ratio for the peer: what two workers can give on this machine."""
+    script = lua_script([DAY])
+    runs: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(n):
+        for workers in runs:
+            server = RawWorkers(workers, env)
+            try:
+                wrk(server.url, script, 2)
+                runs[workers].append(wrk(server.url, script, s)["rps"])
+            finally:
+                server.stop()
+    one, two = (statistics.median(runs[w]) for w in (1, 2))
+    print(
+        f"raw FastAPI (async def) --workers 1: {one:.0f} req/s, --workers 2: {two:.0f} req/s "
+        f"(rounds: {[round(x) for x in runs[1]]}, {[round(x) for x in runs[2]]}): "
+        f"{two / one:.2f}x, this machine's ceiling for the ratio"
+    )
+    return two / one
+
+
 def bench_cache(folder: Path, env: dict[str, str], s: float, n: int, redis_url: str | None) -> None:
     hit, miss = lua_script([DAY]), str(Path(tempfile.mkdtemp()) / "miss.lua")
     Path(miss).write_text(MISS_LUA)
@@ -244,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{os.cpu_count()} CPUs; loopback only; store and prediction log on PostgreSQL")
         if not args.skip_workers:
             bench_workers(folder, env, store_url, args.duration, args.rounds)
+            bench_raw_workers(env, args.duration, args.rounds)
         if not args.skip_cache:
             bench_cache(folder, env, args.duration, args.rounds, _redis(stack))
 
