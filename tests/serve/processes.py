@@ -56,24 +56,36 @@ class ServeProcess:
     is started, e.g. an installed console script)."""
 
     def __init__(
-        self, args: list[str], cwd: Path, env: dict[str, str], *, command: Sequence[str] = HYPERFLOW
+        self,
+        args: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        *,
+        command: Sequence[str] = HYPERFLOW,
+        port: int | None = None,
     ) -> None:
+        """``port``: let the server bind it itself (``--port``), as a user runs it."""
         sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(256)
-        self.port = sock.getsockname()[1]
+        if port is None:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(256)
+            port = sock.getsockname()[1]
+            listen, fds = ["--fd", str(sock.fileno())], [sock.fileno()]
+        else:
+            listen, fds = ["--port", str(port)], []
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [*command, "serve", *args, "--fd", str(sock.fileno())],
+            [*command, "serve", *args, *listen],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            pass_fds=[sock.fileno()],
+            pass_fds=fds,
         )
-        sock.close()  # the server holds it now
+        sock.close()  # the server holds it now (or binds its own)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

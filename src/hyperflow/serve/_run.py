@@ -21,7 +21,15 @@ from hyperflow.serve._logging import check_log_format, log_config
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["DEFAULT_HEADER_TIMEOUT_S", "banner_of", "bind_socket", "build_server", "serve"]
+__all__ = [
+    "DEFAULT_HEADER_TIMEOUT_S",
+    "banner_of",
+    "bind_group",
+    "bind_socket",
+    "build_server",
+    "listen_in_group",
+    "serve",
+]
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 _log = logging.getLogger("hyperflow.serve")
@@ -30,7 +38,10 @@ _log = logging.getLogger("hyperflow.serve")
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port``; a busy port is a ``ServeError`` naming it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections accepted from a
+    # socket whose proto says TCP. Without it a response's second write (the body after
+    # the headers) waits for the client's delayed ACK: ~40 ms a request under keep-alive.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -44,6 +55,41 @@ def bind_socket(host: str, port: int) -> socket.socket:
             ) from None
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
+    return sock
+
+
+def bind_group(host: str, port: int) -> socket.socket:
+    """The port for ``--workers N``: reserved by a bound, not listening ``SO_REUSEPORT``
+    socket; each worker then listens on its own socket of that group (``listen_in_group``).
+
+    One listening socket shared by the workers lets whichever worker wakes first accept
+    every pending connection at once (asyncio accepts up to its backlog per wake-up): a
+    burst of keep-alive connections then lands on one worker while the other idles.
+    With a socket each, the kernel spreads connections between them by their address.
+    A port in use by anyone, including another group of ours, is a ``ServeError``.
+    """
+    probe = bind_socket(host, port)  # a busy port fails here, without SO_REUSEPORT
+    address = probe.getsockname()[:2]
+    probe.close()
+    anchor = socket.socket(probe.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        anchor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        anchor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        anchor.bind(address)
+    except OSError as exc:
+        anchor.close()
+        raise ServeError(f"cannot listen on {host}:{address[1]}: {exc.strerror or exc}") from None
+    anchor.set_inheritable(True)
+    return anchor
+
+
+def listen_in_group(anchor: socket.socket) -> socket.socket:
+    """A worker's own listening socket on ``anchor``'s address (see ``bind_group``)."""
+    sock = socket.socket(anchor.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(anchor.getsockname()[:2])
+    sock.listen(2048)
     return sock
 
 
@@ -254,7 +300,8 @@ def serve(
         header_timeout_s=header_timeout_s,
         limit_concurrency=limit_concurrency,
     )
-    listening = sockets or [bind_socket(host, port)]
+    group = sockets is None and workers > 1 and hasattr(socket, "SO_REUSEPORT")
+    listening = sockets or [bind_group(host, port) if group else bind_socket(host, port)]
     try:
         _run(model, listening, workers, server_options, {**app_options, "access_log": access_log})
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled gracefully
@@ -278,7 +325,9 @@ def _run(
     if workers > 1:
         from hyperflow.serve._workers import WorkerSpec, serve_workers
 
-        serve_workers(WorkerSpec(model, workers, server_options, app_options), sockets[0])
+        listening = sockets[0].getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        spec = WorkerSpec(model, workers, server_options, app_options, own_socket=not listening)
+        serve_workers(spec, sockets[0])
         return
     app = create_app(model, **app_options)
     banner = banner_of(app, sockets[0], server_options["root_path"])
