@@ -165,11 +165,12 @@ def bench_workers(folder: Path, env: dict[str, str], store_url: str, s: float, n
 class RawWorkers(Served):
     """The peer: the hand-written ``async def`` FastAPI app under ``uvicorn --workers N``."""
 
-    def __init__(self, workers: int, env: dict[str, str]) -> None:  # pylint: disable=super-init-not-called
+    def __init__(self, workers: int, env: dict[str, str], fixed: bool) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        runner = "benchmarks._uvicorn_nodelay" if fixed else "uvicorn"
         cmd = [
-            sys.executable, "-m", "uvicorn", "benchmarks._serve_apps:raw_logreg", "--factory",
+            sys.executable, "-m", runner, "benchmarks._serve_apps:raw_logreg", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
             "--log-level", "warning", "--no-access-log",
         ]
@@ -189,25 +190,26 @@ class RawWorkers(Served):
         return 0.0
 
 
-def bench_raw_workers(env: dict[str, str], s: float, n: int) -> float:
-    """The same ratio for the peer: what two workers can give on this machine."""
+def bench_raw_workers(env: dict[str, str], s: float, n: int) -> None:
+    """The same ratio for the peer, as released and with the upstream TCP_NODELAY fix."""
     script = lua_script([DAY])
-    runs: dict[int, list[float]] = {1: [], 2: []}
+    configs = [(1, False), (2, False), (2, True)]
+    runs: dict[tuple[int, bool], list[float]] = {c: [] for c in configs}
     for _ in range(n):
-        for workers in runs:
-            server = RawWorkers(workers, env)
+        for workers, fixed in configs:
+            server = RawWorkers(workers, env, fixed)
             try:
                 wrk(server.url, script, 2)
-                runs[workers].append(wrk(server.url, script, s)["rps"])
+                runs[(workers, fixed)].append(wrk(server.url, script, s)["rps"])
             finally:
                 server.stop()
-    one, two = (statistics.median(runs[w]) for w in (1, 2))
-    print(
-        f"raw FastAPI (async def) --workers 1: {one:.0f} req/s, --workers 2: {two:.0f} req/s "
-        f"(rounds: {[round(x) for x in runs[1]]}, {[round(x) for x in runs[2]]}): "
-        f"{two / one:.2f}x, this machine's ceiling for the ratio"
-    )
-    return two / one
+    med = {c: statistics.median(r) for c, r in runs.items()}
+    one = med[(1, False)]
+    print("\n== the peer: raw FastAPI (async def route) under uvicorn, same load ==")
+    for (workers, fixed), rps in med.items():
+        label = f"--workers {workers}" + (" + uvicorn#3149 fix" if fixed else "")
+        rounds = [round(x) for x in runs[(workers, fixed)]]
+        print(f"{label:32s} {rps:8.0f} req/s  {rps / one:.2f}x   (rounds: {rounds})")
 
 
 def bench_cache(folder: Path, env: dict[str, str], s: float, n: int, redis_url: str | None) -> None:

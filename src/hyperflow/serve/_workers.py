@@ -1,10 +1,11 @@
 """``serve_workers``: N worker processes serving one listening socket, supervised.
 
-The parent binds the socket, makes a private ``PROMETHEUS_MULTIPROC_DIR`` (so
+The parent reserves the port, makes a private ``PROMETHEUS_MULTIPROC_DIR`` (so
 ``/metrics`` in any worker sums all of them), and starts N fresh interpreters
 (``spawn``: no state, lock or store connection is inherited). Each worker builds
-the app from the model reference and serves the shared socket; the kernel
-spreads connections between them. Every worker has its own prediction log
+the app from the model reference and listens on its own ``SO_REUSEPORT`` socket
+of the port, so the kernel spreads connections between them (sockets passed in,
+e.g. ``--fd``, are shared by the workers instead). Every worker has its own prediction log
 writer, feedback check (through the shared log) and reload poller, so with a
 shared store (PostgreSQL) the log holds every worker's rows and a moved alias
 reaches every worker within ``poll_interval_s``; a ``POST /admin/reload`` answered by
@@ -55,6 +56,9 @@ class WorkerSpec:
     workers: int
     server: dict[str, Any] = field(default_factory=dict)
     app: dict[str, Any] = field(default_factory=dict)
+    own_socket: bool = False
+    """Each worker listens on its own socket of the port's ``SO_REUSEPORT`` group (the
+    socket given is the group's anchor: ``_run.bind_group``); else all share it."""
     parent: int = field(default_factory=os.getpid)
 
 
@@ -84,12 +88,15 @@ def _worker_main(
 ) -> None:
     """A worker's body: build the app, serve ``sock`` until told to stop (or orphaned)."""
     from hyperflow.serve._app import create_app
-    from hyperflow.serve._run import banner_of, build_server
+    from hyperflow.serve._run import banner_of, build_server, listen_in_group
 
     threading.Thread(
         target=_stop_when_orphaned, args=(spec.parent,), name="hyperflow-orphan", daemon=True
     ).start()
     try:
+        if spec.own_socket:
+            anchor, sock = sock, listen_in_group(sock)
+            anchor.close()
         app = create_app(spec.model, **spec.app)
         banner = None
         if index == 0:
