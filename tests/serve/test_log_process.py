@@ -143,3 +143,19 @@ def test_closing_an_idle_writer_ends_its_child(tmp_path: Path, n: int) -> None:
     _submit(writer, n)
     writer.close(timeout_s=20)
     assert writer.written == n and not _alive(pid)
+
+
+def test_the_child_runs_below_the_server_in_the_scheduler(tmp_path: Path) -> None:
+    """Its bursts of encoding and inserting must not preempt the event loop."""
+    import psutil
+
+    writer = LogWriter(SQLPredictionLog(f"sqlite:///{tmp_path}/p.db"), process=True)
+    writer.start()
+    try:
+        child = psutil.Process(_child_pid(writer))
+        deadline = time.monotonic() + 30
+        while child.nice() == os.nice(0) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the child lowers itself first thing after it starts
+        assert child.nice() == min(os.nice(0) + 10, 19)
+    finally:
+        writer.close()
