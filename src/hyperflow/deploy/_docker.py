@@ -8,9 +8,25 @@ from typing import Any
 
 from hyperflow.deploy._kube import PORT
 
-__all__ = ["ENTRY_MODULE", "dockerfile", "dockerignore", "entry_command", "entry_module", "readme"]
+__all__ = [
+    "ENTRY_MODULE",
+    "FINAL_STAGE_USER",
+    "dockerfile",
+    "dockerignore",
+    "entry_command",
+    "entry_module",
+    "readme",
+]
 
 ENTRY_MODULE = "hyperflow_bundle"
+
+
+FINAL_STAGE_USER = """RUN groupadd --system --gid 10001 hyperflow \\
+ && useradd --system --uid 10001 --gid hyperflow --no-create-home \\
+      --shell /usr/sbin/nologin hyperflow
+COPY --from=build /opt/venv /opt/venv
+"""
+"""The final stage's non-root user (uid 10001, as the manifests run it) and the venv."""
 
 
 def entry_command(host: str = "0.0.0.0", port: int = PORT, workers: int = 1) -> list[str]:
@@ -89,11 +105,7 @@ RUN /opt/venv/bin/pip install --only-binary=:all: -r /tmp/requirements.txt
 
 FROM {base}
 LABEL {label_lines}
-RUN groupadd --system --gid 10001 hyperflow \\
- && useradd --system --uid 10001 --gid hyperflow --no-create-home \\
-      --shell /usr/sbin/nologin hyperflow
-COPY --from=build /opt/venv /opt/venv
-COPY --chown=10001:10001 bundle.json requirements.txt /srv/bundle/
+{FINAL_STAGE_USER}COPY --chown=10001:10001 bundle.json requirements.txt /srv/bundle/
 COPY --chown=10001:10001 artifacts /srv/bundle/artifacts
 COPY --chown=10001:10001 app /srv/bundle/app
 ENV PATH=/opt/venv/bin:$PATH \\

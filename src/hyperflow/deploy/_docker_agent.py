@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from hyperflow.deploy._docker import FINAL_STAGE_USER
 from hyperflow.deploy._kube_agent import SECRET_KEYS
 
 __all__ = ["agent_command", "agent_dockerfile", "agent_dockerignore", "agent_readme"]
@@ -46,11 +47,7 @@ RUN /opt/venv/bin/pip install --only-binary=:all: -r /tmp/requirements.txt \\
 
 FROM {base}
 LABEL {label_lines}
-RUN groupadd --system --gid 10001 hyperflow \\
- && useradd --system --uid 10001 --gid hyperflow --no-create-home \\
-      --shell /usr/sbin/nologin hyperflow
-COPY --from=build /opt/venv /opt/venv
-{copies}
+{FINAL_STAGE_USER}{copies}
 ENV PATH=/opt/venv/bin:$PATH \\
     PYTHONDONTWRITEBYTECODE=1 \\
     PYTHONUNBUFFERED=1 \\

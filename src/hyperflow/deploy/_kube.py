@@ -13,7 +13,7 @@ from typing import Any
 
 from hyperflow.deploy._yaml import dump_all, to_yaml
 
-__all__ = ["PORT", "kube_name", "kustomization", "manifests"]
+__all__ = ["PORT", "kube_name", "kustomization", "locked_down", "manifests"]
 
 PORT = 8000
 
@@ -48,6 +48,21 @@ def _secret_env(secret: str) -> list[dict[str, Any]]:
     ]
 
 
+def locked_down() -> dict[str, Any]:
+    """A container's security context (non-root 10001, read-only root filesystem, no
+    capabilities) and its one writable folder, ``/tmp`` (an ``emptyDir`` named ``tmp``)."""
+    return {
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+
+
 def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
     return {
         "httpGet": {"path": path, "port": "http"},
@@ -75,14 +90,7 @@ def _container(info: dict[str, Any], image: str) -> dict[str, Any]:
             "requests": {"cpu": "250m", "memory": "256Mi"},
             "limits": {"cpu": str(workers), "memory": f"{workers}Gi"},
         },
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        **locked_down(),
     }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hyperflow.deploy._kube import kube_name, kustomization
+from hyperflow.deploy._kube import kube_name, kustomization, locked_down
 from hyperflow.deploy._yaml import to_yaml
 
 __all__ = ["SECRET_KEYS", "agent_manifests", "agent_schedule"]
@@ -78,14 +78,7 @@ def _pod(info: dict[str, Any], image: str, command: list[str], grace: int) -> di
             "requests": {"cpu": "250m", "memory": "512Mi"},
             "limits": {"cpu": "2", "memory": "2Gi"},
         },
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 10001,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        **locked_down(),
     }
     return {
         "terminationGracePeriodSeconds": grace,
