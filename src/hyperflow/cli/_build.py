@@ -53,15 +53,7 @@ def build(
     if agent and workers != 1:
         raise CliError("--workers sizes the model server; the agent bundle serves nothing")
     if agent:
-        bundle = deploy.build_agent(
-            ref, out, force=force, interval=interval, replicas=replicas, extras=extra or ()
-        )
-        shown = {
-            "path": str(bundle.path), "name": bundle.name, "extras": bundle.extras,
-            "requirements": len(bundle.requirements), "modules": bundle.modules,
-            "command": " ".join(bundle.command),
-        }
-        emit(shown, as_json=as_json, title="agent bundle written")
+        _build_agent(ref, out, force, interval, replicas, extra or [], as_json)
         return
     built = deploy.build(ref, out, force=force, workers=workers)
     emit(
@@ -77,3 +69,20 @@ def build(
         as_json=as_json,
         title="bundle written",
     )
+
+
+def _build_agent(
+    name: str, out: Path, force: bool, interval: str, replicas: int, extras: list[str],
+    as_json: bool,
+) -> None:
+    from hyperflow import deploy
+
+    bundle = deploy.build_agent(
+        name, out, force=force, interval=interval, replicas=replicas, extras=extras
+    )
+    shown = {
+        "path": str(bundle.path), "name": bundle.name, "extras": bundle.extras,
+        "requirements": len(bundle.requirements), "modules": bundle.modules,
+        "command": " ".join(bundle.command),
+    }
+    emit(shown, as_json=as_json, title="agent bundle written")

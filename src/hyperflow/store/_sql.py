@@ -1,11 +1,10 @@
 """``SQLStore``: the metadata store on SQLAlchemy 2 (SQLite by default, PostgreSQL).
 
-SQLite runs in WAL mode with ``synchronous=NORMAL`` (a killed process loses no
-committed write), a 60 s busy timeout and ``BEGIN IMMEDIATE`` write
-transactions, so several processes can log into one file without "database is
-locked" errors. Writers also queue on an ``flock`` of ``<db>.lock``: the kernel
-wakes the next writer at once, where SQLite's busy handler would poll with
-sleeps of up to 100 ms.
+SQLite runs in WAL mode with ``synchronous=NORMAL`` (a killed process loses no committed
+write), a 60 s busy timeout and ``BEGIN IMMEDIATE`` write transactions, so several
+processes can log into one file without "database is locked" errors. Writers also queue
+on an ``flock`` of ``<db>.lock``: the kernel wakes the next writer at once, where
+SQLite's busy handler would poll with sleeps of up to 100 ms.
 """
 
 from __future__ import annotations
