@@ -11,6 +11,7 @@ import re
 import signal
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -200,3 +201,42 @@ def test_an_admin_reload_answered_by_one_worker_reaches_every_worker(tmp_path: P
     finally:
         code = server.stop()
     assert code == 0, "\n".join(server.lines)
+
+
+@pytest.mark.slow
+def test_a_traffic_policy_set_while_serving_reaches_every_worker(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers on one PostgreSQL store, each on its own socket of the port: a split
+    set through the registry is followed by both, and both arms answer and are logged."""
+    from tests.serve.test_listen import _free_port
+
+    monkeypatch.setenv("HYPERFLOW_STORE", postgres_url)
+    register_demo(tmp_path)
+    args = ["demo@production", "--workers", "2", "--poll", "0.2", "--no-access-log"]
+    server = ServeProcess(args, tmp_path, cli_env(HYPERFLOW_STORE=postgres_url), port=_free_port())
+
+    def policies() -> dict[int, object]:
+        seen: dict[int, object] = {}
+        for _ in range(24):  # fresh connections: the kernel spreads them over the workers
+            info = httpx.get(server.url + "/version", headers={"connection": "close"}).json()
+            seen[info["pid"]] = info["traffic"]
+        return seen
+
+    try:
+        server.wait_for("hyperflow serve: demo 0.1.0")
+        _wait(lambda: len(_versions_by_pid(server.url)) == 2, "both workers report a model")
+        assert len(policies()) == 2 and set(policies().values()) == {None}
+        registry.set_traffic("demo", {"production": 50, "0.2.0": 50})
+        _wait(lambda: None not in (seen := policies()).values() and len(seen) == 2,
+              "both workers follow the split")
+        arms = Counter(
+            httpx.post(server.url + "/predict", json={"x": float(i), "group": "a"},
+                       headers={"connection": "close"}).headers["x-hyperflow-arm"]
+            for i in range(60)
+        )
+        assert set(arms) == {"primary", "canary"}, arms
+    finally:
+        server.stop()
+    logged = hf.predictions.search("demo")
+    assert Counter(logged["arm"]) == arms and set(logged["version"]) == {"0.1.0", "0.2.0"}

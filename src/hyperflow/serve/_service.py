@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 from typing import Any
 
 from hyperflow._errors import ServeError
@@ -101,6 +102,7 @@ class Service:
             "batchable": p.batchable,
             "hyperflow": __version__,
             "traffic": None if routes is None else routes.describe(),
+            "pid": os.getpid(),  # which worker answered (``--workers N``)
         }
 
     def _refresh_traffic(self) -> bool:
