@@ -8,19 +8,18 @@ The routes live in ``_routes`` (prediction, feedback, probes, admin) and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from hyperflow._errors import ServeError
 from hyperflow.registry import ModelSource, Predictor
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._cache import ResponseCache, ServedCache, get_response_cache
+from hyperflow.serve._lifespan import Lifespan, lifespan_of
 from hyperflow.serve._schema import build_models, input_defaults
-from hyperflow.serve._service import Service, freeze_heap, resolve_source, thaw_heap
-from hyperflow.serve._writer import DEFAULT_LOG_QUEUE_SIZE, LogWriter
+from hyperflow.serve._service import Service, resolve_source
+from hyperflow.serve._writer import DEFAULT_LOG_QUEUE_SIZE
 from hyperflow.store import PredictionLog, get_prediction_log
 
 if TYPE_CHECKING:
@@ -88,42 +87,27 @@ def _lifespan(
     max_batch_size: int,
     max_wait_ms: float,
     poll_interval_s: float | None,
-) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+) -> Lifespan:
     service = context.service
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Any) -> AsyncIterator[None]:
-        metrics = service.metrics
-        writer = LogWriter(
-            context.log, max_queue=log_queue_size, on_drop=metrics.log_dropped.inc, process=True
-        )
-        writer.start()
-        service.writer = writer
+    def start() -> None:
         if service.predictor.batchable and max_batch_size > 1:
             service.batcher = MicroBatcher(
-                max_batch_size, max_wait_ms, on_batch=metrics.batch_size.observe
+                max_batch_size, max_wait_ms, on_batch=service.metrics.batch_size.observe
             )
-        poller = None
-        if poll_interval_s:
-            poller = asyncio.get_running_loop().create_task(service.poll(poll_interval_s))
-        freeze_heap()  # no full GC over the model's heap mid-request (see freeze_heap)
-        service.ready = True
-        try:
-            yield
-        finally:
-            thaw_heap()
-            service.ready = False
-            if poller is not None:
-                poller.cancel()
-            if service.batcher is not None:
-                await service.batcher.close()
-            if service.traffic is not None:  # shadow copies queued so far reach the log
-                await asyncio.to_thread(service.traffic.close)
-            await asyncio.to_thread(writer.close)
-            if context.cache is not None:
-                context.cache.close()
 
-    return lifespan
+    async def stop() -> None:
+        if service.batcher is not None:
+            await service.batcher.close()
+        if service.traffic is not None:  # shadow copies queued so far reach the log
+            await asyncio.to_thread(service.traffic.close)
+        if context.cache is not None:
+            context.cache.close()
+
+    return lifespan_of(
+        service, context.log, log_queue_size=log_queue_size, poll_s=poll_interval_s,
+        start=start, stop=stop,
+    )
 
 
 def _context(

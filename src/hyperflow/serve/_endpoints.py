@@ -11,11 +11,10 @@ its annotations lazily: FastAPI inspects them.
 """
 
 import asyncio
-import contextlib
 import difflib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ from hyperflow.registry import Predictor, ServiceClient
 from hyperflow.serve._asgi import ASGIApp, ServiceGate
 from hyperflow.serve._batcher import MicroBatcher
 from hyperflow.serve._guards import IssuedIds, RateLimiter, new_request_id
+from hyperflow.serve._lifespan import Lifespan, lifespan_of
 from hyperflow.serve._metrics import ServeMetrics
 from hyperflow.serve._peers import ReloadBroadcast
 from hyperflow.serve._routes import _is_input_problem, _unprocessable, json_response
@@ -335,41 +335,26 @@ def _route_docs(ep: Endpoint, limit: int) -> dict[str, Any]:
 
 def _lifespan(
     context: EndpointsContext, log_queue_size: int, batching: Batching, poll_s: float | None
-) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+) -> Lifespan:
     service = context.service
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Any) -> AsyncIterator[None]:
-        metrics = service.metrics
-        writer = LogWriter(
-            context.log, max_queue=log_queue_size, on_drop=metrics.log_dropped.inc, process=True
-        )
-        writer.start()
-        service.writer = writer
+    def start() -> None:
         for ep in context.endpoints.values():
             size = ep.batching.max_batch_size or batching.max_batch_size or 1
             wait = ep.batching.max_wait_ms
             wait = wait if wait is not None else batching.max_wait_ms or 0.0
             if ep.predictor.batchable and size > 1:
-                ep.batcher = MicroBatcher(size, wait, on_batch=metrics.batch_size.observe)
-        poller = None
-        if poll_s and service.ref is not None:
-            poller = asyncio.get_running_loop().create_task(service.poll(poll_s))
-        freeze_heap()  # no full GC over the models' heap mid-request (_service.freeze_heap)
-        service.ready = True
-        try:
-            yield
-        finally:
-            thaw_heap()
-            service.ready = False
-            if poller is not None:
-                poller.cancel()
-            for ep in context.endpoints.values():
-                if ep.batcher is not None:
-                    await ep.batcher.close()
-            await asyncio.to_thread(writer.close)
+                ep.batcher = MicroBatcher(size, wait, on_batch=service.metrics.batch_size.observe)
 
-    return lifespan
+    async def stop() -> None:
+        for ep in context.endpoints.values():
+            if ep.batcher is not None:
+                await ep.batcher.close()
+
+    return lifespan_of(
+        service, context.log, log_queue_size=log_queue_size,
+        poll_s=poll_s if service.ref is not None else None, start=start, stop=stop,
+    )
 
 
 class _UploadGate(ServiceGate):
