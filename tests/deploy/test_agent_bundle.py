@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import yaml
 
 import hyperflow as hf
 from hyperflow.deploy import AgentBundle, build_agent
+from tests.conftest import registries_restored
 from tests.deploy.dockerfiles import final_stage
 
 PYPROJECT = """[project]
@@ -103,25 +105,29 @@ def _write_project(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
-    """A project with model ``tiny`` (production = 0.1.0) in a SQLite store outside it."""
-    base = tmp_path_factory.mktemp("agent")
-    project = base / "project"
-    _write_project(project)
-    url = f"sqlite:///{base}/store.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(project)
-        mp.syspath_prepend(str(project))
-        mp.setenv("HYPERFLOW_ARTIFACTS", str(base / "artifacts"))
-        mp.setenv("HYPERFLOW_CACHE", "off")
-        from tinyflow import serve, train  # type: ignore[import-not-found]
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path | str]]:
+    """A project with model ``tiny`` (production = 0.1.0) in a SQLite store outside it;
+    the stores this module opens are closed and forgotten after it."""
+    with registries_restored():
+        base = tmp_path_factory.mktemp("agent")
+        project = base / "project"
+        _write_project(project)
+        url = f"sqlite:///{base}/store.db"
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(project)
+            mp.syspath_prepend(str(project))
+            mp.setenv("HYPERFLOW_ARTIFACTS", str(base / "artifacts"))
+            mp.setenv("HYPERFLOW_CACHE", "off")
+            from tinyflow import serve, train  # type: ignore[import-not-found]
 
-        run = train.train.run(inputs={"n": 120}, outputs=["model", "metrics"], track=url)
-        mv = hf.registry.register("tiny", run_id=str(run.run_id), predict=serve.predict, store=url)
-        hf.registry.set_alias("tiny", "production", mv.version, store=url)
-        for name in [m for m in sys.modules if m == "tinyflow" or m.startswith("tinyflow.")]:
-            del sys.modules[name]
-    return {"base": base, "project": project, "url": url}
+            run = train.train.run(inputs={"n": 120}, outputs=["model", "metrics"], track=url)
+            mv = hf.registry.register(
+                "tiny", run_id=str(run.run_id), predict=serve.predict, store=url
+            )
+            hf.registry.set_alias("tiny", "production", mv.version, store=url)
+            for name in [m for m in sys.modules if m == "tinyflow" or m.startswith("tinyflow.")]:
+                del sys.modules[name]
+        yield {"base": base, "project": project, "url": url}
 
 
 @pytest.fixture(scope="module")
