@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from dockerfile_parse import DockerfileParser
 
 import hyperflow as hf
 from hyperflow.deploy import build
+from tests.serve.processes import free_port
 
 ROW = {"x": 2.0, "group": "a"}
 
@@ -46,12 +46,6 @@ def test_workers_below_one_are_refused(registered: str, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _metric(url: str, name: str) -> float:
     text = httpx.get(url + "/metrics", headers={"connection": "close"}, timeout=10).text
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
@@ -60,7 +54,7 @@ def _metric(url: str, name: str) -> float:
 @pytest.mark.slow
 def test_the_bundle_entry_serves_with_two_workers(registered: str, tmp_path: Path) -> None:
     bundle = build("demo@production", tmp_path / "out", store=registered, workers=2)
-    port, log = _free_port(), tmp_path / "log.db"
+    port, log = free_port(), tmp_path / "log.db"
     command = [sys.executable, *bundle.command[1:]]
     command[command.index("--host") + 1] = "127.0.0.1"
     command[command.index("--port") + 1] = str(port)

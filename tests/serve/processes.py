@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 HYPERFLOW = (sys.executable, "-m", "hyperflow")  # the command line (an installed script's too)
 
 
+def free_port() -> int:
+    """A loopback port free a moment ago (for a server that binds it itself)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def cli_env(*, trusted: str | None = "tests", **extra: str) -> dict[str, str]:
     """The environment of a `hyperflow` process run from the repository: its sources on the
     path and (by default) the test suite's modules trusted, since the predict pipelines of

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.serve.processes import free_port
 
 
 @contextmanager
@@ -24,7 +19,7 @@ def redis_server(folder: Path) -> Iterator[str]:
     """A fresh in-memory Redis; yields its ``redis://127.0.0.1:PORT/0`` URL."""
     exe = shutil.which("redis-server")
     assert exe, "the cache tests need redis-server: apt-get install -y redis-server"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             exe,

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,9 @@ import httpx
 import pytest
 
 import hyperflow as hf
-from tests.serve.processes import cli_env, register_demo
+from tests.serve.processes import cli_env, free_port, register_demo
 
 pytest.importorskip("granian", reason="the granian extra")  # CI installs it (dev extra)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _up(url: str) -> bool:
@@ -36,7 +29,7 @@ def _up(url: str) -> bool:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_on_granian_answers_and_logs_every_prediction(tmp_path: Path, workers: int) -> None:
     register_demo(tmp_path)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = ["demo@production", "--server", "granian", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(

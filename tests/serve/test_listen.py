@@ -13,13 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.serve.processes import ServeProcess, cli_env, register_demo, serve_once
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.serve.processes import ServeProcess, cli_env, free_port, register_demo, serve_once
 
 
 def _ready(server: ServeProcess, workers: int) -> None:
@@ -42,7 +36,7 @@ def test_keep_alive_responses_are_not_held_for_the_delayed_ack(
     register_demo(tmp_path)
     server = ServeProcess(
         ["demo@production", "--workers", str(workers), "--no-access-log"],
-        tmp_path, cli_env(), port=_free_port(),
+        tmp_path, cli_env(), port=free_port(),
     )
     try:
         _ready(server, workers)
@@ -59,7 +53,7 @@ def test_keep_alive_responses_are_not_held_for_the_delayed_ack(
 
 def test_two_workers_share_the_connections_and_the_port_is_theirs(tmp_path: Path) -> None:
     register_demo(tmp_path)
-    port = _free_port()
+    port = free_port()
     server = ServeProcess(["demo@production", "--workers", "2"], tmp_path, cli_env(), port=port)
     conns: list[socket.socket] = []
     try:

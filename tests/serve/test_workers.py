@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import hyperflow as hf
 from hyperflow import registry
-from tests.serve.processes import ServeProcess, cli_env, register_demo
+from tests.serve.processes import ServeProcess, cli_env, free_port, register_demo
 from tests.serve.redis_server import redis_server
 
 THREADS, PER_THREAD = 6, 40
@@ -209,12 +209,10 @@ def test_a_traffic_policy_set_while_serving_reaches_every_worker(
 ) -> None:
     """Two workers on one PostgreSQL store, each on its own socket of the port: a split
     set through the registry is followed by both, and both arms answer and are logged."""
-    from tests.serve.test_listen import _free_port
-
     monkeypatch.setenv("HYPERFLOW_STORE", postgres_url)
     register_demo(tmp_path)
     args = ["demo@production", "--workers", "2", "--poll", "0.2", "--no-access-log"]
-    server = ServeProcess(args, tmp_path, cli_env(HYPERFLOW_STORE=postgres_url), port=_free_port())
+    server = ServeProcess(args, tmp_path, cli_env(HYPERFLOW_STORE=postgres_url), port=free_port())
 
     def policies() -> dict[int, object]:
         seen: dict[int, object] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 import hyperflow as hf
+from tests.serve.processes import free_port
 from tests.ui.conftest import TOKEN
 from tests.ui.project import EVIL
 
@@ -25,12 +25,6 @@ pytestmark = pytest.mark.slow
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update"]
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
@@ -52,7 +46,7 @@ def server(seeded: dict[str, str], tmp_path: Path) -> Iterator[str]:
         '[tool.hyperflow]\nname = "uitest"\ntrain = "tests.ui.project:train"\n'
         'predict = "tests.ui.project:predict"\n'
     )
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HYPERFLOW_ADMIN_TOKEN": TOKEN,
            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
     proc = subprocess.Popen(
