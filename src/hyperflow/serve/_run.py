@@ -303,7 +303,8 @@ def serve(
     group = sockets is None and workers > 1 and hasattr(socket, "SO_REUSEPORT")
     listening = sockets or [bind_group(host, port) if group else bind_socket(host, port)]
     try:
-        _run(model, listening, workers, server_options, {**app_options, "access_log": access_log})
+        options = {**app_options, "access_log": access_log}
+        _run(model, listening, workers, server_options, options, own_sockets=group)
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled gracefully
         pass
     finally:
@@ -318,15 +319,17 @@ def _run(
     workers: int,
     server_options: dict[str, Any],
     app_options: dict[str, Any],
+    *,
+    own_sockets: bool,
 ) -> None:
-    """One server in this process, or ``workers`` worker processes (see ``_workers``)."""
+    """One server in this process, or ``workers`` worker processes (see ``_workers``), each
+    on its own socket of ``sockets[0]``'s ``SO_REUSEPORT`` group when ``own_sockets``."""
     from hyperflow.serve._app import create_app
 
     if workers > 1:
         from hyperflow.serve._workers import WorkerSpec, serve_workers
 
-        listening = sockets[0].getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
-        spec = WorkerSpec(model, workers, server_options, app_options, own_socket=not listening)
+        spec = WorkerSpec(model, workers, server_options, app_options, own_socket=own_sockets)
         serve_workers(spec, sockets[0])
         return
     app = create_app(model, **app_options)
