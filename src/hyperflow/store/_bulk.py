@@ -38,15 +38,15 @@ _POSTGRESQL = (
     + " FROM json_array_elements(%s::json) WITH ORDINALITY AS a(e, n) ORDER BY n"
 )
 
+_BY_DIALECT = {"sqlite": _SQLITE, "postgresql": _POSTGRESQL}
+
 
 def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Sequence[Any]]) -> None:
     """Insert ``rows`` (tuples in ``COLUMNS`` order; JSON-able scalars) into ``table``."""
     if not rows:
         return
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        conn.exec_driver_sql(_SQLITE, (json.dumps(rows, allow_nan=False),))
-    elif dialect == "postgresql":
-        conn.exec_driver_sql(_POSTGRESQL, (json.dumps(rows, allow_nan=False),))
-    else:
+    statement = _BY_DIALECT.get(conn.dialect.name)
+    if statement is None:
         conn.execute(table.insert(), [dict(zip(COLUMNS, r, strict=True)) for r in rows])
+    else:
+        conn.exec_driver_sql(statement, (json.dumps(rows, allow_nan=False),))
