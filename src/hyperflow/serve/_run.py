@@ -58,6 +58,14 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _group_socket(family: int) -> socket.socket:
+    """A TCP socket that may share its port with the others of its ``SO_REUSEPORT`` group."""
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
 def bind_group(host: str, port: int) -> socket.socket:
     """The port for ``--workers N``: reserved by a bound, not listening ``SO_REUSEPORT``
     socket; each worker then listens on its own socket of that group (``listen_in_group``).
@@ -71,10 +79,8 @@ def bind_group(host: str, port: int) -> socket.socket:
     probe = bind_socket(host, port)  # a busy port fails here, without SO_REUSEPORT
     address = probe.getsockname()[:2]
     probe.close()
-    anchor = socket.socket(probe.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    anchor = _group_socket(probe.family)
     try:
-        anchor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        anchor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         anchor.bind(address)
     except OSError as exc:
         anchor.close()
@@ -85,9 +91,7 @@ def bind_group(host: str, port: int) -> socket.socket:
 
 def listen_in_group(anchor: socket.socket) -> socket.socket:
     """A worker's own listening socket on ``anchor``'s address (see ``bind_group``)."""
-    sock = socket.socket(anchor.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock = _group_socket(anchor.family)
     sock.bind(anchor.getsockname()[:2])
     sock.listen(2048)
     return sock
