@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger("hyperflow.serve")
+#: ``/feedback`` waits at least this long for an id logged by another process.
+_FEEDBACK_WAIT_MIN_S = 2.0
 _INPUT_ERRORS = (ValueError, TypeError, KeyError, IndexError, ArithmeticError)
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"description": "the service is starting or stopping"}
@@ -291,17 +293,29 @@ def prediction_router(models: ApiModels, dependencies: list[Any]) -> APIRouter:
 
 
 async def _was_served(context: ServeContext, request_id: str) -> bool:
-    """Issued here and unexpired, or found in the prediction log within the time to live."""
+    """Issued here and unexpired, or found in the prediction log within the time to live.
+
+    A log shared with other workers or replicas is asked again every flush interval
+    for up to ``_feedback_wait_s``: the id may come from a process whose writer has
+    not flushed it yet (under load that is more than one flush).
+    """
     if context.issued.known(request_id):
         return True
-    logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
-    writer = context.service.writer
-    if logged is None and writer is not None:  # another worker may not have flushed it yet
-        await anyio.sleep(2 * writer.flush_interval_s)
-        logged = await anyio.to_thread.run_sync(context.log.logged_at, request_id)
+    log, writer = context.log, context.service.writer
+    logged = await anyio.to_thread.run_sync(log.logged_at, request_id)
+    if logged is None and writer is not None and log.shared:
+        deadline = time.monotonic() + _feedback_wait_s(writer.flush_interval_s)
+        while logged is None and time.monotonic() < deadline:
+            await anyio.sleep(writer.flush_interval_s)
+            logged = await anyio.to_thread.run_sync(log.logged_at, request_id)
     if logged is None:
         return False
     return time.time() - logged.timestamp() <= context.issued.ttl_s
+
+
+def _feedback_wait_s(flush_interval_s: float) -> float:
+    """How long ``/feedback`` waits for an id another process may not have logged yet."""
+    return max(_FEEDBACK_WAIT_MIN_S, 10 * flush_interval_s)
 
 
 async def feedback(request: Request, context: Context) -> Response:

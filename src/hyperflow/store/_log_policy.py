@@ -199,6 +199,7 @@ class PolicyPredictionLog(PredictionLog):
     def __init__(self, inner: PredictionLog, policy: LogPolicy) -> None:
         self.inner = inner
         self.policy = policy
+        self.shared = inner.shared
 
     def __repr__(self) -> str:
         return f"PolicyPredictionLog({self.inner!r})"

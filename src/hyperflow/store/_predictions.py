@@ -95,6 +95,11 @@ class PredictionLog(abc.ABC):
       exclusive; ``limit`` keeps the most recent rows.
     """
 
+    #: Whether other processes (workers, replicas) write to this log too, so that a
+    #: ``request_id`` served by one of them may arrive a flush later; serving then waits
+    #: for it before answering 404 to its feedback.
+    shared: bool = True
+
     @abc.abstractmethod
     def write(self, records: Sequence[PredictionRecord]) -> None:
         """Append predictions."""
@@ -141,6 +146,8 @@ class InMemoryPredictionLog(PredictionLog):
         >>> log.search("m")[["request_id", "output", "ground_truth"]].values.tolist()
         [['r1', 'a', 'b']]
     """
+
+    shared = False  # this process only: nothing arrives from elsewhere
 
     def __init__(self) -> None:
         self._records: list[PredictionRecord] = []
