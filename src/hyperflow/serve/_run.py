@@ -32,20 +32,29 @@ __all__ = [
 ]
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
+_BACKLOG = 2048  # pending connections a listening socket holds
 _log = logging.getLogger("hyperflow.serve")
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``; a busy port is a ``ServeError`` naming it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+def _tcp_socket(family: int, *, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket with ``SO_REUSEADDR`` (and ``SO_REUSEPORT``: one of a group sharing
+    its port, see ``bind_group``)."""
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections accepted from a
     # socket whose proto says TCP. Without it a response's second write (the body after
     # the headers) waits for the client's delayed ACK: ~40 ms a request under keep-alive.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    return sock
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; a busy port is a ``ServeError`` naming it."""
+    sock = _tcp_socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(2048)
+        sock.listen(_BACKLOG)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
@@ -55,14 +64,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
             ) from None
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
-    return sock
-
-
-def _group_socket(family: int) -> socket.socket:
-    """A TCP socket that may share its port with the others of its ``SO_REUSEPORT`` group."""
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     return sock
 
 
@@ -79,7 +80,7 @@ def bind_group(host: str, port: int) -> socket.socket:
     probe = bind_socket(host, port)  # a busy port fails here, without SO_REUSEPORT
     address = probe.getsockname()[:2]
     probe.close()
-    anchor = _group_socket(probe.family)
+    anchor = _tcp_socket(probe.family, reuse_port=True)
     try:
         anchor.bind(address)
     except OSError as exc:
@@ -91,9 +92,9 @@ def bind_group(host: str, port: int) -> socket.socket:
 
 def listen_in_group(anchor: socket.socket) -> socket.socket:
     """A worker's own listening socket on ``anchor``'s address (see ``bind_group``)."""
-    sock = _group_socket(anchor.family)
+    sock = _tcp_socket(anchor.family, reuse_port=True)
     sock.bind(anchor.getsockname()[:2])
-    sock.listen(2048)
+    sock.listen(_BACKLOG)
     return sock
 
 
