@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 import hyperflow as hf
 from hyperflow import registry
 from hyperflow.deploy import build, bundle_app, read_bundle
+from tests.deploy.conftest import register_demo
 from tests.deploy.dockerfiles import final_stage
 from tests.registry import models
 
@@ -52,6 +53,19 @@ def test_requirements_are_pinned_and_hold_only_what_the_predict_pipeline_needs(
     assert {"fastapi", "uvicorn", "prometheus-client", "pydantic", "starlette"} <= names
     # the tiny model is plain Python: none of hyperflow's heavy core dependencies comes along
     assert not names & {"numpy", "pandas", "pyarrow", "scipy", "optuna", "scikit-learn"}
+
+
+def test_a_model_from_a_postgresql_store_brings_the_driver(
+    registered: str, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def driver(requirements: list[str]) -> list[str]:
+        return [r for r in requirements if r.startswith("psycopg[binary]==")]
+
+    register_demo(postgres_url)
+    assert driver(build("demo@production", tmp_path / "pg", store=postgres_url).requirements)
+    monkeypatch.setenv("HYPERFLOW_STORE", postgres_url)  # no store given: the one in use
+    assert driver(build("demo@production", tmp_path / "env").requirements)
+    assert not driver(build("demo@production", tmp_path / "lite", store=registered).requirements)
 
 
 def test_kubernetes_manifests_validate_against_the_schemas_offline(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hyperflow._errors import DeployError
-from hyperflow.deploy._build import _check_out, _write_text, staging
+from hyperflow.deploy._build import _check_out, _write_text, on_postgres, staging
 from hyperflow.deploy._docker_agent import (
     agent_command,
     agent_dockerfile,
@@ -113,10 +113,8 @@ def _extras(
         )
     extras = {"retrain", *asked}
     config = project_config(code.root)
-    url = store if isinstance(store, str) else str(getattr(getattr(store, "engine", ""), "url", ""))
-    url = url or os.environ.get("HYPERFLOW_STORE") or str(config.get("store", ""))
     artifacts = os.environ.get("HYPERFLOW_ARTIFACTS") or str(config.get("artifacts", ""))
-    if url.startswith("postgresql"):
+    if on_postgres(store, code.root):
         extras.add("postgres")
     if artifacts.startswith("s3://"):
         extras.add("s3")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from hyperflow.deploy._runtime import BUNDLE_FILE
 from hyperflow.registry import ModelVersion
 from hyperflow.store import ArtifactStore, MetadataStore
 
-__all__ = ["Bundle", "build"]
+__all__ = ["Bundle", "build", "on_postgres"]
 
 
 @dataclass(frozen=True)
@@ -195,14 +196,22 @@ def _templates(info: dict[str, Any], requirements: list[str]) -> dict[str, str]:
     return files
 
 
+def on_postgres(store: MetadataStore | str | None, project: Path | None = None) -> bool:
+    """Whether the model's store is PostgreSQL: ``store`` itself, else ``HYPERFLOW_STORE``,
+    else the config of the project at ``project`` (default: the current folder's)."""
+    from hyperflow.store import project_config
+
+    if isinstance(store, MetadataStore):
+        url = store.url
+    else:
+        url = store or os.environ.get("HYPERFLOW_STORE") or ""
+        url = url or str(project_config(project).get("store", ""))
+    return url.startswith("postgresql")
+
+
 def _extra_requirements(store: MetadataStore | str | None) -> list[str]:
     """The PostgreSQL driver when the model comes from a PostgreSQL store."""
-    from hyperflow.store import resolve_store_url
-
-    url = store if isinstance(store, str) else resolve_store_url(None)
-    if store is not None and not isinstance(store, str):
-        url = str(getattr(getattr(store, "engine", None), "url", ""))
-    return ["psycopg[binary]"] if url.startswith("postgresql") else []
+    return ["psycopg[binary]"] if on_postgres(store) else []
 
 
 def _assemble(
