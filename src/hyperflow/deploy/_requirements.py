@@ -140,14 +140,14 @@ def _canonical(name: str) -> str:
 
 def _serve_extra() -> list[str]:
     try:
-        requires = metadata.requires("hyperflow") or []
+        return extra_requirements("serve")
     except metadata.PackageNotFoundError:
         return ["fastapi", "uvicorn", "prometheus-client", "httpx", "fastapi-offline"]
-    return [r for r in requires if 'extra == "serve"' in r.replace("'", '"')]
 
 
 def extra_requirements(extra: str | None) -> list[str]:
-    """hyperflow's own requirement strings: its core (``extra=None``) or one extra's."""
+    """hyperflow's own requirement strings, markers dropped: its core (``extra=None``) or
+    one extra's (``PackageNotFoundError`` when hyperflow is not installed)."""
     from packaging.requirements import Requirement
 
     out = []
