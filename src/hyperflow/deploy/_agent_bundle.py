@@ -18,14 +18,9 @@ from typing import Any
 
 from hyperflow._errors import DeployError
 from hyperflow.deploy._build import _check_out, _write_text, on_postgres, staging
-from hyperflow.deploy._docker_agent import (
-    agent_command,
-    agent_dockerfile,
-    agent_dockerignore,
-    agent_readme,
-)
+from hyperflow.deploy._docker_agent import agent_dockerfile, agent_dockerignore, agent_readme
 from hyperflow.deploy._kube import kube_name
-from hyperflow.deploy._kube_agent import agent_manifests, agent_schedule
+from hyperflow.deploy._kube_agent import agent_command, agent_manifests, agent_schedule
 from hyperflow.deploy._project_code import ProjectCode, config_refs, project_code
 from hyperflow.deploy._requirements import Trace, extra_requirements, pinned_requirements
 from hyperflow.deploy._wheel import hyperflow_wheel
@@ -173,7 +168,6 @@ def _assemble(
         **settings, "name": name, "kube": kube, "secret": f"{kube}-agent-secrets",
         "image": f"{kube}-agent:{hyperflow.__version__}", "copied": copied, "config": config,
         "modules": sorted(code.files), "hyperflow_version": hyperflow.__version__,
-        "command": agent_command(name, settings["interval"]),
     }
     files = {f"k8s/{n}": text for n, text in agent_manifests(info, info["image"]).items()}
     files["Dockerfile"] = agent_dockerfile(info)
@@ -236,6 +230,7 @@ def build_agent(
             ``force`` is false.
     """
     settings = _settings(interval, replicas, list(extras))
+    settings["command"] = agent_command(name, settings["interval"])
     target = Path(out).absolute()
     _check_out(target, force)
     _check_name(name, store)
@@ -245,6 +240,5 @@ def build_agent(
     with staging(target) as tmp:
         requirements, _ = _assemble(tmp, name, code, settings)
     return AgentBundle(
-        target, name, requirements, sorted(code.files), settings["extras"],
-        agent_command(name, settings["interval"]),
+        target, name, requirements, sorted(code.files), settings["extras"], settings["command"]
     )

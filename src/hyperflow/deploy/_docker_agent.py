@@ -9,14 +9,7 @@ from typing import Any
 from hyperflow.deploy._docker import FINAL_STAGE_USER
 from hyperflow.deploy._kube_agent import SECRET_KEYS
 
-__all__ = ["agent_command", "agent_dockerfile", "agent_dockerignore", "agent_readme"]
-
-
-def agent_command(name: str, interval: str, *, once: bool = False) -> list[str]:
-    """The agent's command, run from the bundle folder (the project root)."""
-    if once:
-        return ["hyperflow", "agent", "--once", "--model", name]
-    return ["hyperflow", "agent", "--model", name, "--interval", interval]
+__all__ = ["agent_dockerfile", "agent_dockerignore", "agent_readme"]
 
 
 def agent_dockerfile(info: dict[str, Any]) -> str:
@@ -34,7 +27,6 @@ def agent_dockerfile(info: dict[str, Any]) -> str:
     copies = "\n".join(
         f"COPY --chown=10001:10001 {path} /srv/agent/{path}" for path in info["copied"]
     )
-    cmd = agent_command(info["name"], info["interval"])
     return f"""# syntax=docker/dockerfile:1
 # Built by `hyperflow build {info["name"]} --agent`: docker build -t {info["image"]} .
 FROM {base} AS build
@@ -56,7 +48,7 @@ ENV PATH=/opt/venv/bin:$PATH \\
     XDG_CONFIG_HOME=/tmp/hyperflow/config
 WORKDIR /srv/agent
 USER 10001:10001
-CMD {json.dumps(cmd)}
+CMD {json.dumps(info["command"])}
 """
 
 

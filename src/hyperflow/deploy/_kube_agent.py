@@ -18,7 +18,7 @@ from typing import Any
 from hyperflow.deploy._kube import kube_name, kustomization, locked_down
 from hyperflow.deploy._yaml import to_yaml
 
-__all__ = ["SECRET_KEYS", "agent_manifests", "agent_schedule"]
+__all__ = ["SECRET_KEYS", "agent_command", "agent_manifests", "agent_schedule"]
 
 #: Environment variable -> key of the ``<name>-agent-secrets`` Secret.
 SECRET_KEYS = {
@@ -35,6 +35,13 @@ _PLAIN_ENV = {
     "HYPERFLOW_CACHE": "/tmp/hyperflow/cache",
     "XDG_CONFIG_HOME": "/tmp/hyperflow/config",
 }
+
+
+def agent_command(name: str, interval: str, *, once: bool = False) -> list[str]:
+    """The agent's command, run from the bundle folder (the project root)."""
+    if once:
+        return ["hyperflow", "agent", "--once", "--model", name]
+    return ["hyperflow", "agent", "--model", name, "--interval", interval]
 
 
 def agent_schedule(interval: float) -> str:
@@ -91,8 +98,7 @@ def _pod(info: dict[str, Any], image: str, command: list[str], grace: int) -> di
 def _deployment(info: dict[str, Any], image: str) -> dict[str, Any]:
     labels = _labels(info)
     name = labels["app.kubernetes.io/name"]
-    command = ["hyperflow", "agent", "--model", info["name"], "--interval", info["interval"]]
-    pod = _pod(info, image, command, 120)  # SIGTERM: the agent ends its pass, then exits
+    pod = _pod(info, image, info["command"], 120)  # SIGTERM: the agent ends its pass, then exits
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -109,7 +115,7 @@ def _deployment(info: dict[str, Any], image: str) -> dict[str, Any]:
 def _cronjob(info: dict[str, Any], image: str) -> dict[str, Any]:
     labels = _labels(info)
     name = labels["app.kubernetes.io/name"]
-    command = ["hyperflow", "agent", "--once", "--model", info["name"]]
+    command = agent_command(info["name"], info["interval"], once=True)
     pod = {**_pod(info, image, command, 60), "restartPolicy": "Never"}
     return {
         "apiVersion": "batch/v1",
